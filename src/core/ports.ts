@@ -1,0 +1,67 @@
+/**
+ * The ports the core needs from the outside world. Adapters implement them; `app.ts` wires
+ * them in. No transport or broker type appears here.
+ */
+import type { LogEvent } from './events.js';
+
+/** Names a log: the deployment's catalogue, or one Zaqar queue's message log. */
+export type LogRef =
+  | { readonly kind: 'catalog' }
+  | { readonly kind: 'queue'; readonly project: string; readonly queue: string };
+
+/** One record of a log. Offsets are assigned by the backend, increase strictly, and may have gaps. */
+export interface LogRecord {
+  readonly offset: number;
+  readonly event: LogEvent;
+}
+
+/** Where a tail starts: the oldest record still held, an offset (inclusive), or only new records. */
+export type TailStart = 'first' | 'next' | { readonly offset: number };
+
+/** A live reader of a log. */
+export interface Tail {
+  /** Stops delivery; idempotent. */
+  close(): void;
+}
+
+/** Callbacks of a tail. `onRecord` is called once per record, in offset order, never concurrently. */
+export interface TailHandler {
+  onRecord(record: LogRecord): void;
+}
+
+export type BackendStatus =
+  | { readonly type: 'up' }
+  | { readonly type: 'down'; readonly cause?: unknown };
+
+/**
+ * The store of ordered, durable logs (the queue event logs and the catalogue).
+ *
+ * Contract:
+ * - `append` resolves only once the store holds the event durably (RabbitMQ: publisher
+ *   confirm); while the store is unreachable it rejects quickly with a `ZaqarError` of code
+ *   `ZQR_ERR_BROKER_UNAVAILABLE` (never hangs).
+ * - A tail delivers every record from its start, in offset order, exactly once per tail,
+ *   including records appended by other processes; after a connection loss it resumes after
+ *   the last record it delivered.
+ * - Records older than the backend's retention may disappear from the head of a log.
+ * - `start()` and `close()` are idempotent; `close()` ends every tail.
+ */
+export interface Backend {
+  /** Short name for logs and health (`memory`, `rabbitmq`). */
+  readonly name: string;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  append(log: LogRef, event: LogEvent): Promise<void>;
+  tail(log: LogRef, start: TailStart, handler: TailHandler): Tail;
+  /** Offset of the oldest record still held, or null when the log is empty or unknown. */
+  firstOffset(log: LogRef): Promise<number | null>;
+  status(): BackendStatus;
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onStatus(listener: (status: BackendStatus) => void): () => void;
+}
+
+/** Source of the current time (ms since the epoch); injected so tests control time. */
+export type Clock = () => number;
+
+/** Source of unique ids (message, claim, subscription, request ids). */
+export type IdSource = () => string;

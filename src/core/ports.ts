@@ -65,3 +65,28 @@ export type Clock = () => number;
 
 /** Source of unique ids (message, claim, subscription, request ids). */
 export type IdSource = () => string;
+
+/**
+ * Checks message bodies against the JSON Schema bound to a queue (issue: JSON Schema
+ * validation). The core calls it on every post, whatever the way in, before anything is
+ * stored. Implemented by `src/validation` with one ajv instance.
+ */
+export interface MessageValidator {
+  /**
+   * Validates a batch. `metadata` is the queue's stored metadata (its `_schema` key binds a
+   * schema by name); configured queue-name patterns apply too. Returns null when every body is
+   * valid (or no schema applies), else the error text naming the message index, the failing
+   * JSON path and rule, e.g. `Message 2 is invalid: /payload/status must be one of RUNNING,
+   * SUCCESS, FAILED`.
+   */
+  validate(queue: string, metadata: Readonly<Record<string, unknown>>, bodies: readonly unknown[]): string | null;
+  /** Whether a schema of that short name is known (for the `_schema` metadata key). */
+  hasSchema(name: string): boolean;
+}
+
+/** The schemas known to the service, for `GET /v2/schemas` and `GET /v2/schemas/{name}`. */
+export interface SchemaCatalog {
+  list(): readonly { readonly name: string; readonly title: string }[];
+  /** The schema document, or undefined when unknown. */
+  get(name: string): Readonly<Record<string, unknown>> | undefined;
+}

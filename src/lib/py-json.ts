@@ -13,12 +13,12 @@ export function pyJson(value: unknown): string {
   return out.join('');
 }
 
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[\u007f-\uffff]/g;
+const NON_ASCII = /[\u0080-\uffff]/g;
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
 
 function quote(s: string): string {
   const q = JSON.stringify(s);
-  return NON_ASCII.test(q)
+  return HAS_NON_ASCII.test(q)
     ? q.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : q;
 }

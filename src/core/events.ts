@@ -99,3 +99,6 @@ export type CatalogEvent =
   | (EventBase & { readonly type: 'barrier' });
 
 export type LogEvent = QueueEvent | CatalogEvent;
+
+/** An event before the writer stamps its `rid` and `at` (distributes over the union). */
+export type Unstamped<E> = E extends unknown ? Omit<E, 'rid' | 'at'> : never;

@@ -1,0 +1,143 @@
+/**
+ * The queue catalogue — queues, their metadata and subscriptions — as the fold of the
+ * deployment's catalogue log. Deterministic like {@link QueueState}: decisions use the
+ * event's time. Subscriptions survive the deletion of their queue, as in Zaqar (§3.5).
+ */
+import type { CatalogEvent, SubscriptionRecord } from './events.js';
+import type { JsonObject } from './types.js';
+
+export interface QueueRecord {
+  readonly name: string;
+  readonly metadata: JsonObject;
+}
+
+export type CatalogOutcome =
+  | { readonly type: 'ok' }
+  | { readonly type: 'queue_created'; readonly created: boolean }
+  | { readonly type: 'queue_not_found' }
+  | { readonly type: 'subscription'; readonly id: string; readonly created: boolean; readonly confirmed: boolean }
+  | { readonly type: 'subscription_not_found' }
+  | { readonly type: 'subscription_conflict' };
+
+const OK: CatalogOutcome = { type: 'ok' };
+
+/** Key of a project's queue in the maps below. */
+export function queueKey(project: string, queue: string): string {
+  return `${project}\u0000${queue}`;
+}
+
+export class CatalogState {
+  /** project → queue name → record. */
+  readonly #queues = new Map<string, Map<string, QueueRecord>>();
+  /** queueKey → subscription id → record. */
+  readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>();
+
+  apply(event: CatalogEvent): CatalogOutcome {
+    switch (event.type) {
+      case 'queue_create':
+        return this.#createQueue(event.project, event.queue, event.metadata);
+      case 'queue_delete':
+        this.#queues.get(event.project)?.delete(event.queue);
+        return OK;
+      case 'queue_metadata': {
+        const queues = this.#queues.get(event.project);
+        if (queues?.has(event.queue) !== true) return { type: 'queue_not_found' };
+        queues.set(event.queue, { name: event.queue, metadata: event.metadata });
+        return OK;
+      }
+      case 'subscription_create':
+        return this.#createSubscription(queueKey(event.project, event.queue), event.subscription, event.at);
+      case 'subscription_update':
+        return this.#updateSubscription(event, event.at);
+      case 'subscription_delete':
+        this.#subscriptions.get(queueKey(event.project, event.queue))?.delete(event.id);
+        return OK;
+      case 'subscription_purge':
+        this.#subscriptions.delete(queueKey(event.project, event.queue));
+        return OK;
+      case 'barrier':
+        return OK;
+    }
+  }
+
+  queue(project: string, queue: string): QueueRecord | undefined {
+    return this.#queues.get(project)?.get(queue);
+  }
+
+  /** The project's queues sorted by name. */
+  queues(project: string): QueueRecord[] {
+    const queues = this.#queues.get(project);
+    if (queues === undefined) return [];
+    return [...queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Live subscriptions of a queue, sorted by id. */
+  subscriptions(project: string, queue: string, now: number): SubscriptionRecord[] {
+    const subs = this.#subscriptions.get(queueKey(project, queue));
+    if (subs === undefined) return [];
+    return [...subs.values()].filter((s) => alive(s, now)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  subscription(project: string, queue: string, id: string, now: number): SubscriptionRecord | undefined {
+    const s = this.#subscriptions.get(queueKey(project, queue))?.get(id);
+    return s !== undefined && alive(s, now) ? s : undefined;
+  }
+
+  #createQueue(project: string, queue: string, metadata: JsonObject): CatalogOutcome {
+    let queues = this.#queues.get(project);
+    if (queues === undefined) {
+      queues = new Map();
+      this.#queues.set(project, queues);
+    }
+    if (queues.has(queue)) return { type: 'queue_created', created: false };
+    queues.set(queue, { name: queue, metadata });
+    return { type: 'queue_created', created: true };
+  }
+
+  #createSubscription(
+    key: string,
+    sub: Omit<SubscriptionRecord, 'createdAt' | 'confirmed'>,
+    at: number,
+  ): CatalogOutcome {
+    let subs = this.#subscriptions.get(key);
+    if (subs === undefined) {
+      subs = new Map();
+      this.#subscriptions.set(key, subs);
+    }
+    for (const [id, existing] of subs) {
+      if (!alive(existing, at)) subs.delete(id);
+      else if (existing.subscriber === sub.subscriber) {
+        return { type: 'subscription', id: existing.id, created: false, confirmed: existing.confirmed };
+      }
+    }
+    subs.set(sub.id, { ...sub, confirmed: false, createdAt: at });
+    return { type: 'subscription', id: sub.id, created: true, confirmed: false };
+  }
+
+  #updateSubscription(e: Extract<CatalogEvent, { type: 'subscription_update' }>, at: number): CatalogOutcome {
+    const subs = this.#subscriptions.get(queueKey(e.project, e.queue));
+    const s = subs?.get(e.id);
+    if (subs === undefined || s === undefined || !alive(s, at)) return { type: 'subscription_not_found' };
+    if (e.subscriber !== undefined && e.subscriber !== s.subscriber) {
+      for (const other of subs.values()) {
+        if (other.id !== s.id && other.subscriber === e.subscriber && alive(other, at)) {
+          return { type: 'subscription_conflict' };
+        }
+      }
+    }
+    subs.set(s.id, {
+      ...s,
+      subscriber: e.subscriber ?? s.subscriber,
+      options: e.options ?? s.options,
+      confirmed: e.confirmed ?? s.confirmed,
+      // A new ttl restarts the subscription's lifetime (reference §4.6).
+      ttl: e.ttl ?? s.ttl,
+      createdAt: e.ttl === undefined ? s.createdAt : at,
+    });
+    return OK;
+  }
+}
+
+function alive(s: SubscriptionRecord, now: number): boolean {
+  return s.createdAt + s.ttl * 1000 > now;
+}

@@ -1,0 +1,491 @@
+/**
+ * The Zaqar service: every operation of the API as reads of folded state and writes of
+ * events, on any {@link Backend}. Transports call it; it never touches a socket or a broker.
+ */
+import { randomUUID } from 'node:crypto';
+import { CatalogState, queueKey, type CatalogOutcome } from './catalog-state.js';
+import { errors, ZaqarError } from './errors.js';
+import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './events.js';
+import { FoldedLog } from './folded-log.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { assertQueueName } from './names.js';
+import type { Backend, Clock, IdSource, MessageValidator } from './ports.js';
+import { QueueState, type QueueOutcome } from './queue-state.js';
+import * as rules from './rules.js';
+import type {
+  ClaimOptions,
+  ClaimResult,
+  ClaimView,
+  CreateSubscriptionOptions,
+  CreateSubscriptionResult,
+  JsonObject,
+  ListMessagesOptions,
+  ListMessagesResult,
+  ListQueuesOptions,
+  ListQueuesResult,
+  MessageView,
+  NewMessage,
+  Notification,
+  NotificationListener,
+  QueueStats,
+  RequestContext,
+  SubscriptionView,
+  UpdateSubscriptionOptions,
+  ZaqarService,
+} from './types.js';
+
+export interface EngineDeps {
+  readonly backend: Backend;
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+  readonly limits?: Limits;
+  readonly validator?: MessageValidator;
+  /** How long a write waits for its own event to come back (ms). Default 10000. */
+  readonly readBackTimeoutMs?: number;
+}
+
+/** The service plus its lifecycle. */
+export interface ZaqarEngine extends ZaqarService {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface QueueHandle {
+  readonly state: QueueState;
+  readonly log: FoldedLog<QueueEvent, QueueOutcome>;
+  readonly listeners: Set<NotificationListener>;
+}
+
+export function createZaqarService(deps: EngineDeps): ZaqarEngine {
+  return new Engine(deps);
+}
+
+class Engine implements ZaqarEngine {
+  readonly #backend: Backend;
+  readonly #clock: Clock;
+  readonly #ids: IdSource;
+  readonly #limits: Limits;
+  readonly #validator: MessageValidator | undefined;
+  readonly #timeoutMs: number;
+  readonly #catalog = new CatalogState();
+  readonly #catalogLog: FoldedLog<CatalogEvent, CatalogOutcome>;
+  readonly #queues = new Map<string, QueueHandle>();
+  #started: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(deps: EngineDeps) {
+    this.#backend = deps.backend;
+    this.#clock = deps.clock ?? Date.now;
+    this.#ids = deps.ids ?? randomUUID;
+    this.#limits = deps.limits ?? DEFAULT_LIMITS;
+    this.#validator = deps.validator;
+    this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
+    this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
+      backend: this.#backend,
+      log: { kind: 'catalog' },
+      ids: this.#ids,
+      clock: this.#clock,
+      apply: (e) => this.#catalog.apply(e),
+      readBackTimeoutMs: this.#timeoutMs,
+    });
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────
+
+  start(): Promise<void> {
+    this.#started ??= (async () => {
+      await this.#backend.start();
+      await this.#catalogLog.open();
+    })();
+    return this.#started;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const q of this.#queues.values()) q.log.close();
+      this.#queues.clear();
+      this.#catalogLog.close();
+    })();
+    return this.#closed;
+  }
+
+  healthy(): boolean {
+    return this.#backend.status().type === 'up';
+  }
+
+  // ── queues ────────────────────────────────────────────────────────────────────
+
+  async listQueues(ctx: RequestContext, opts: ListQueuesOptions): Promise<ListQueuesResult> {
+    const limit = rules.queuePageLimit(opts.limit, this.#limits);
+    const all = this.#catalog.queues(ctx.project);
+    const marker = opts.marker;
+    const after = marker === undefined ? all : all.filter((q) => q.name > marker);
+    return { queues: after.slice(0, limit), count: all.length };
+  }
+
+  async createQueue(ctx: RequestContext, queue: string, metadata: JsonObject = {}): Promise<boolean> {
+    assertQueueName(queue, ctx.project);
+    rules.queueMetadata(metadata, this.#limits, this.#validator);
+    if (this.#catalog.queue(ctx.project, queue) !== undefined) return false;
+    const o = await this.#catalogLog.write({ type: 'queue_create', project: ctx.project, queue, metadata });
+    return o.type === 'queue_created' && o.created;
+  }
+
+  async getQueue(ctx: RequestContext, queue: string): Promise<JsonObject | null> {
+    return this.#catalog.queue(ctx.project, queue)?.metadata ?? null;
+  }
+
+  async setQueueMetadata(ctx: RequestContext, queue: string, metadata: JsonObject): Promise<void> {
+    assertQueueName(queue, ctx.project);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.queueNotFound(queue, ctx.project);
+    rules.queueMetadata(metadata, this.#limits, this.#validator);
+    const o = await this.#catalogLog.write({ type: 'queue_metadata', project: ctx.project, queue, metadata });
+    if (o.type === 'queue_not_found') throw errors.queueNotFound(queue, ctx.project);
+  }
+
+  async deleteQueue(ctx: RequestContext, queue: string): Promise<void> {
+    assertQueueName(queue, ctx.project);
+    if (this.#catalog.queue(ctx.project, queue) === undefined && !this.#queues.has(queueKey(ctx.project, queue))) {
+      return;
+    }
+    await this.#write(ctx.project, queue, { type: 'purge', all: true });
+    await this.#catalogLog.write({ type: 'queue_delete', project: ctx.project, queue });
+  }
+
+  async queueStats(ctx: RequestContext, queue: string): Promise<QueueStats> {
+    const exists = this.#catalog.queue(ctx.project, queue) !== undefined;
+    if (!exists) return { exists, claimed: 0, free: 0, total: 0 };
+    const q = await this.#open(ctx.project, queue);
+    const now = this.#clock();
+    const s = q.state.stats(now);
+    const brief = (m: MessageView | undefined) =>
+      m === undefined ? undefined : { id: m.id, age: m.age, createdAt: m.createdAt };
+    const oldest = brief(s.oldest);
+    const newest = brief(s.newest);
+    return {
+      exists,
+      claimed: s.claimed,
+      free: s.free,
+      total: s.claimed + s.free,
+      ...(oldest === undefined ? {} : { oldest }),
+      ...(newest === undefined ? {} : { newest }),
+    };
+  }
+
+  async purgeQueue(ctx: RequestContext, queue: string, types: readonly ('messages' | 'subscriptions')[]): Promise<void> {
+    assertQueueName(queue, ctx.project);
+    if (types.includes('messages') && this.#catalog.queue(ctx.project, queue) !== undefined) {
+      await this.#write(ctx.project, queue, { type: 'purge', all: false });
+    }
+    if (types.includes('subscriptions')) {
+      await this.#catalogLog.write({ type: 'subscription_purge', project: ctx.project, queue });
+    }
+  }
+
+  // ── messages ──────────────────────────────────────────────────────────────────
+
+  async postMessages(ctx: RequestContext, queue: string, messages: readonly NewMessage[]): Promise<string[]> {
+    assertQueueName(queue, ctx.project);
+    if (messages.length === 0) throw errors.validation('No messages to enqueu.');
+    const metadata = this.#catalog.queue(ctx.project, queue)?.metadata ?? {};
+    const posted = this.#prepare(queue, metadata, messages);
+    await this.#ensureQueue(ctx.project, queue);
+    const o = await this.#write(ctx.project, queue, { type: 'post', clientId: ctx.clientId, messages: posted });
+    return o.type === 'posted' ? [...o.ids] : [];
+  }
+
+  /** Resolves ttl and delay, checks ranges and the queue's schema; nothing is stored on failure. */
+  #prepare(queue: string, metadata: JsonObject, messages: readonly NewMessage[]): PostedMessage[] {
+    const defaultTtl = rules.metadataInt(metadata, '_default_message_ttl') ?? this.#limits.defaultMessageTtl;
+    const defaultDelay = rules.metadataInt(metadata, '_default_message_delay');
+    const posted = messages.map((m) => ({
+      id: this.#ids(),
+      body: m.body,
+      ttl: rules.messageTtl(m.ttl ?? defaultTtl, this.#limits),
+      // Per-message delays are honoured only on delay queues (reference §2.8).
+      delay: defaultDelay === null ? 0 : rules.messageDelay(m.delay ?? defaultDelay, this.#limits),
+    }));
+    const problem = this.#validator?.validate(queue, metadata, messages.map((m) => m.body)) ?? null;
+    if (problem !== null) throw errors.bodySchema(problem);
+    return posted;
+  }
+
+  async listMessages(ctx: RequestContext, queue: string, opts: ListMessagesOptions): Promise<ListMessagesResult> {
+    const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerPage, this.#limits.defaultPageSize);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return { messages: [], queueExists: false };
+    const afterSeq = parseMarker(opts.marker);
+    if (afterSeq === null) return { messages: [], queueExists: true };
+    const q = await this.#open(ctx.project, queue);
+    const messages = q.state.list(this.#clock(), {
+      afterSeq,
+      limit,
+      clientId: ctx.clientId,
+      echo: opts.echo ?? false,
+      includeClaimed: opts.includeClaimed ?? false,
+      includeDelayed: opts.includeDelayed ?? false,
+    });
+    return { messages, queueExists: true };
+  }
+
+  async getMessage(ctx: RequestContext, queue: string, id: string): Promise<MessageView> {
+    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.queueNotFound(queue, ctx.project);
+    const q = await this.#open(ctx.project, queue);
+    const m = q.state.get(id, this.#clock());
+    if (m === undefined) throw errors.messageNotFound(id, queue, ctx.project);
+    return m;
+  }
+
+  async getMessages(ctx: RequestContext, queue: string, ids: readonly string[]): Promise<MessageView[]> {
+    rules.pageLimit(ids.length, this.#limits.maxMessagesPerPage, 1);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return [];
+    const q = await this.#open(ctx.project, queue);
+    const now = this.#clock();
+    return ids.map((id) => q.state.get(id, now)).filter((m): m is MessageView => m !== undefined);
+  }
+
+  async deleteMessage(ctx: RequestContext, queue: string, id: string, claimId?: string): Promise<void> {
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    const o = await this.#write(ctx.project, queue, { type: 'delete', id, claimId: claimId ?? null });
+    switch (o.type) {
+      case 'message_claimed':
+        throw errors.messageClaimed(id);
+      case 'claim_invalid':
+        throw errors.claimInvalid(claimId ?? '', queue, ctx.project);
+      case 'message_not_claimed':
+        throw errors.messageNotClaimed(id);
+      default:
+        return;
+    }
+  }
+
+  async deleteMessages(ctx: RequestContext, queue: string, ids: readonly string[]): Promise<void> {
+    rules.deleteIds(ids, this.#limits);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    await this.#write(ctx.project, queue, { type: 'delete_many', ids: [...ids] });
+  }
+
+  async popMessages(ctx: RequestContext, queue: string, count: number): Promise<MessageView[]> {
+    rules.popCount(count, this.#limits);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return [];
+    const o = await this.#write(ctx.project, queue, { type: 'pop', count });
+    return o.type === 'popped' ? [...o.messages] : [];
+  }
+
+  // ── claims ────────────────────────────────────────────────────────────────────
+
+  async createClaim(ctx: RequestContext, queue: string, opts: ClaimOptions): Promise<ClaimResult> {
+    const ttl = rules.claimTtl(opts.ttl, this.#limits);
+    const grace = rules.claimGrace(opts.grace, this.#limits);
+    const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerClaimOrPop, this.#limits.defaultPageSize);
+    const claimId = this.#ids();
+    const metadata = this.#catalog.queue(ctx.project, queue)?.metadata;
+    if (metadata === undefined) return { claimId, messages: [] };
+    const dlq = typeof metadata['_dead_letter_queue'] === 'string' ? metadata['_dead_letter_queue'] : null;
+    const maxClaimCount = dlq === null ? null : rules.metadataInt(metadata, '_max_claim_count');
+    const o = await this.#write(ctx.project, queue, { type: 'claim', claimId, ttl, grace, limit, maxClaimCount });
+    if (o.type !== 'claimed') return { claimId, messages: [] };
+    if (o.moved.length > 0 && dlq !== null) await this.#deadLetter(ctx.project, dlq, metadata, o.moved);
+    const q = await this.#open(ctx.project, queue);
+    const now = this.#clock();
+    const messages = o.ids.map((id) => q.state.get(id, now)).filter((m): m is MessageView => m !== undefined);
+    return { claimId, messages };
+  }
+
+  /** Moves messages that reached `_max_claim_count` to the dead-letter queue (§2.7). */
+  async #deadLetter(project: string, dlq: string, metadata: JsonObject, moved: readonly PostedMessage[]): Promise<void> {
+    const ttl = rules.metadataInt(metadata, '_dead_letter_queue_messages_ttl');
+    await this.#ensureQueue(project, dlq);
+    const messages = moved.map((m) => (ttl === null ? m : { ...m, ttl }));
+    await this.#write(project, dlq, { type: 'post', clientId: null, messages });
+  }
+
+  async getClaim(ctx: RequestContext, queue: string, claimId: string): Promise<ClaimView> {
+    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
+    const q = await this.#open(ctx.project, queue);
+    const c = q.state.claim(claimId, this.#clock());
+    if (c === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
+    return { id: claimId, ...c };
+  }
+
+  async updateClaim(ctx: RequestContext, queue: string, claimId: string, opts: { ttl?: number; grace?: number }): Promise<void> {
+    const ttl = rules.claimTtl(opts.ttl, this.#limits);
+    const grace = rules.claimGrace(opts.grace, this.#limits);
+    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
+    const o = await this.#write(ctx.project, queue, { type: 'claim_update', claimId, ttl, grace });
+    if (o.type === 'claim_not_found') throw errors.claimNotFound(claimId, queue, ctx.project);
+  }
+
+  async deleteClaim(ctx: RequestContext, queue: string, claimId: string): Promise<void> {
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    await this.#write(ctx.project, queue, { type: 'claim_release', claimId });
+  }
+
+  // ── subscriptions ─────────────────────────────────────────────────────────────
+
+  async createSubscription(ctx: RequestContext, queue: string, opts: CreateSubscriptionOptions): Promise<CreateSubscriptionResult> {
+    assertQueueName(queue, ctx.project);
+    const subscriber = rules.subscriber(opts.subscriber);
+    const ttl = rules.subscriptionTtl(opts.ttl, this.#limits);
+    await this.#ensureQueue(ctx.project, queue);
+    const o = await this.#catalogLog.write({
+      type: 'subscription_create',
+      project: ctx.project,
+      queue,
+      subscription: { id: this.#ids(), subscriber, ttl, options: opts.options ?? {} },
+    });
+    if (o.type !== 'subscription') throw errors.conflict('Such subscription already exists.');
+    return { id: o.id, created: o.created, confirmed: o.confirmed };
+  }
+
+  async listSubscriptions(ctx: RequestContext, queue: string, opts: { marker?: string; limit?: number }): Promise<SubscriptionView[]> {
+    const limit = rules.pageLimit(opts.limit, this.#limits.maxSubscriptionsPerPage, this.#limits.defaultPageSize);
+    const now = this.#clock();
+    const marker = opts.marker;
+    return this.#catalog
+      .subscriptions(ctx.project, queue, now)
+      .filter((s) => marker === undefined || s.id > marker)
+      .slice(0, limit)
+      .map((s) => subscriptionView(queue, s, now));
+  }
+
+  async getSubscription(ctx: RequestContext, queue: string, id: string): Promise<SubscriptionView> {
+    const now = this.#clock();
+    const s = this.#catalog.subscription(ctx.project, queue, id, now);
+    if (s === undefined) throw errors.subscriptionNotFound(id, queue);
+    return subscriptionView(queue, s, now);
+  }
+
+  async updateSubscription(ctx: RequestContext, queue: string, id: string, opts: UpdateSubscriptionOptions): Promise<void> {
+    const update = {
+      ...(opts.subscriber === undefined ? {} : { subscriber: rules.subscriber(opts.subscriber) }),
+      ...(opts.ttl === undefined ? {} : { ttl: rules.subscriptionTtl(opts.ttl, this.#limits) }),
+      ...(opts.options === undefined ? {} : { options: opts.options }),
+    };
+    await this.#updateSubscription(ctx, queue, id, update);
+  }
+
+  async confirmSubscription(ctx: RequestContext, queue: string, id: string, confirmed: boolean): Promise<void> {
+    await this.#updateSubscription(ctx, queue, id, { confirmed });
+  }
+
+  async #updateSubscription(
+    ctx: RequestContext,
+    queue: string,
+    id: string,
+    update: { subscriber?: string; ttl?: number; options?: JsonObject; confirmed?: boolean },
+  ): Promise<void> {
+    const o = await this.#catalogLog.write({ type: 'subscription_update', project: ctx.project, queue, id, ...update });
+    if (o.type === 'subscription_not_found') throw errors.subscriptionNotFound(id, queue);
+    if (o.type === 'subscription_conflict') {
+      throw errors.conflict('Such subscription already exists.Subscriptions are unique by project + queue + subscriber URI.');
+    }
+  }
+
+  async deleteSubscription(ctx: RequestContext, queue: string, id: string): Promise<void> {
+    await this.#catalogLog.write({ type: 'subscription_delete', project: ctx.project, queue, id });
+  }
+
+  subscriptionAlive(project: string, queue: string, id: string): boolean {
+    return this.#catalog.subscription(project, queue, id, this.#clock()) !== undefined;
+  }
+
+  async watch(project: string, queue: string, listener: NotificationListener): Promise<() => void> {
+    const q = await this.#open(project, queue);
+    q.listeners.add(listener);
+    return () => {
+      q.listeners.delete(listener);
+    };
+  }
+
+  // ── plumbing ──────────────────────────────────────────────────────────────────
+
+  /** Lazy queue creation (posts and subscriptions create their queue, §1). */
+  async #ensureQueue(project: string, queue: string): Promise<void> {
+    if (this.#catalog.queue(project, queue) !== undefined) return;
+    await this.#catalogLog.write({ type: 'queue_create', project, queue, metadata: {} });
+  }
+
+  async #write(project: string, queue: string, event: Unstamped<QueueEvent>): Promise<QueueOutcome> {
+    const q = await this.#open(project, queue);
+    return q.log.write(event);
+  }
+
+  /** The folded log of a queue, opened (tailed and caught up) on first use. */
+  async #open(project: string, queue: string): Promise<QueueHandle> {
+    const key = queueKey(project, queue);
+    let q = this.#queues.get(key);
+    if (q === undefined) {
+      const state = new QueueState();
+      const listeners = new Set<NotificationListener>();
+      const log = new FoldedLog<QueueEvent, QueueOutcome>({
+        backend: this.#backend,
+        log: { kind: 'queue', project, queue },
+        ids: this.#ids,
+        clock: this.#clock,
+        apply: (e, offset) => state.apply(e, offset),
+        after: (e, _offset, outcome) => {
+          if (e.type === 'post' && listeners.size > 0 && outcome.type === 'posted') {
+            notify(project, queue, e.messages, outcome.ids, state, listeners);
+          }
+        },
+        readBackTimeoutMs: this.#timeoutMs,
+      });
+      q = { state, log, listeners };
+      this.#queues.set(key, q);
+    }
+    try {
+      await q.log.open();
+    } catch (e) {
+      if (this.#queues.get(key) === q) this.#queues.delete(key);
+      throw e instanceof ZaqarError ? e : errors.brokerUnavailable('The queue could not be opened.', e);
+    }
+    return q;
+  }
+}
+
+/** Pushes each newly stored message of a post to the queue's listeners, in log order. */
+function notify(
+  project: string,
+  queue: string,
+  messages: readonly PostedMessage[],
+  storedIds: readonly string[],
+  state: QueueState,
+  listeners: ReadonlySet<NotificationListener>,
+): void {
+  const stored = new Set(storedIds);
+  let seq = state.lastSeq - storedIds.length;
+  for (const m of messages) {
+    if (!stored.has(m.id)) continue;
+    seq++;
+    const n: Notification = { project, queue, messageId: m.id, marker: String(seq), ttl: m.ttl, body: m.body };
+    for (const l of listeners) {
+      try {
+        l(n);
+      } catch {
+        // One listener's failure must never stall the fan-out to the others.
+      }
+    }
+  }
+}
+
+/** Paging marker → seq after which to list; `null` for a marker that is not ours. */
+function parseMarker(marker: string | undefined): number | null {
+  if (marker === undefined || marker === '') return 0;
+  return /^\d{1,15}$/.test(marker) ? Number(marker) : null;
+}
+
+function subscriptionView(
+  queue: string,
+  s: { id: string; subscriber: string; ttl: number; options: JsonObject; confirmed: boolean; createdAt: number },
+  now: number,
+): SubscriptionView {
+  return {
+    id: s.id,
+    source: queue,
+    subscriber: s.subscriber,
+    ttl: s.ttl,
+    age: Math.max(0, Math.floor((now - s.createdAt) / 1000)),
+    options: s.options,
+    confirmed: s.confirmed,
+  };
+}

@@ -1,0 +1,354 @@
+/**
+ * The state of one Zaqar queue as the fold of its event log (reference §2.3–§2.8).
+ *
+ * Deterministic: `apply` decides with the event's own time (`at`), never a clock, so every
+ * pod folding the same log reaches the same state — that is what makes claims exclusive
+ * across pods (the log order picks the winner). Reads take `now` from the caller.
+ */
+import type { PostedMessage, QueueEvent } from './events.js';
+import type { Json, MessageView } from './types.js';
+
+interface StoredMessage {
+  readonly id: string;
+  readonly seq: number;
+  readonly body: Json;
+  readonly createdAt: number;
+  readonly delayUntil: number;
+  readonly clientId: string | null;
+  ttl: number;
+  expiresAt: number;
+  claimId: string | null;
+  claimExpiresAt: number;
+  claimCount: number;
+  deleted: boolean;
+}
+
+interface ClaimRecord {
+  readonly id: string;
+  ttl: number;
+  updatedAt: number;
+  expiresAt: number;
+  readonly ids: string[];
+}
+
+/** What applying one event decided, for the writer waiting on it. */
+export type QueueOutcome =
+  | { readonly type: 'ok' }
+  | { readonly type: 'posted'; readonly ids: readonly string[] }
+  | { readonly type: 'popped'; readonly messages: readonly MessageView[] }
+  | { readonly type: 'claimed'; readonly ids: readonly string[]; readonly moved: readonly PostedMessage[] }
+  | { readonly type: 'claim_not_found' }
+  | { readonly type: 'message_claimed' }
+  | { readonly type: 'claim_invalid' }
+  | { readonly type: 'message_not_claimed' };
+
+export interface ListFilter {
+  readonly afterSeq: number;
+  readonly limit: number;
+  readonly clientId: string | null;
+  readonly echo: boolean;
+  readonly includeClaimed: boolean;
+  readonly includeDelayed: boolean;
+}
+
+const OK: QueueOutcome = { type: 'ok' };
+/** How many recent post request ids are remembered to drop redelivered posts. */
+const RECENT_POSTS = 10_000;
+/** Expired messages and claims are swept at most this often (ms of event time). */
+const SWEEP_EVERY_MS = 1_000;
+
+export class QueueState {
+  readonly #byId = new Map<string, StoredMessage>();
+  /** Messages in seq order; deleted ones are flagged and compacted away lazily. */
+  #order: StoredMessage[] = [];
+  #deletedInOrder = 0;
+  readonly #claims = new Map<string, ClaimRecord>();
+  readonly #recentPosts = new Map<string, readonly string[]>();
+  #nextSeq = 1;
+  #lastSweep = 0;
+  /** Offset of the last record applied. */
+  lastOffset = -1;
+
+  /** Applies one event of the log and says what it decided. */
+  apply(event: QueueEvent, offset: number): QueueOutcome {
+    this.lastOffset = offset;
+    if (event.at - this.#lastSweep >= SWEEP_EVERY_MS) this.#sweep(event.at);
+    switch (event.type) {
+      case 'post':
+        return this.#post(event.rid, event.at, event.clientId, event.messages);
+      case 'delete':
+        return this.#deleteOne(event.id, event.claimId, event.at);
+      case 'delete_many':
+        for (const id of event.ids) this.#remove(id);
+        return OK;
+      case 'pop':
+        return this.#pop(event.count, event.at);
+      case 'claim':
+        return this.#claim(event.claimId, event.ttl, event.grace, event.limit, event.maxClaimCount, event.at);
+      case 'claim_update':
+        return this.#updateClaim(event.claimId, event.ttl, event.grace, event.at);
+      case 'claim_release':
+        this.#release(event.claimId);
+        return OK;
+      case 'purge':
+        this.#purge(event.all, event.at);
+        return OK;
+      case 'barrier':
+        return OK;
+    }
+  }
+
+  // ── reads ─────────────────────────────────────────────────────────────────────
+
+  /** Messages after `afterSeq`, skipping expired, claimed, delayed and own ones as asked. */
+  list(now: number, f: ListFilter): MessageView[] {
+    const out: MessageView[] = [];
+    for (let i = this.#firstIndexAfter(f.afterSeq); i < this.#order.length && out.length < f.limit; i++) {
+      const m = this.#order[i];
+      if (m === undefined || m.deleted || m.expiresAt <= now) continue;
+      if (!f.includeClaimed && isClaimed(m, now)) continue;
+      if (!f.includeDelayed && m.delayUntil > now) continue;
+      if (!f.echo && f.clientId !== null && m.clientId === f.clientId) continue;
+      out.push(view(m, now));
+    }
+    return out;
+  }
+
+  /** A live message by id, or undefined. */
+  get(id: string, now: number): MessageView | undefined {
+    const m = this.#byId.get(id);
+    return m === undefined || m.expiresAt <= now ? undefined : view(m, now);
+  }
+
+  stats(now: number): { claimed: number; free: number; oldest?: MessageView; newest?: MessageView } {
+    let claimed = 0;
+    let free = 0;
+    let oldest: StoredMessage | undefined;
+    let newest: StoredMessage | undefined;
+    for (const m of this.#order) {
+      if (m.deleted || m.expiresAt <= now) continue;
+      if (isClaimed(m, now)) claimed++;
+      else free++;
+      oldest ??= m;
+      newest = m;
+    }
+    return {
+      claimed,
+      free,
+      ...(oldest === undefined ? {} : { oldest: view(oldest, now) }),
+      ...(newest === undefined ? {} : { newest: view(newest, now) }),
+    };
+  }
+
+  /** A live claim with its live messages, or undefined. */
+  claim(claimId: string, now: number): { ttl: number; age: number; messages: MessageView[] } | undefined {
+    const c = this.#claims.get(claimId);
+    if (c === undefined || c.expiresAt <= now) return undefined;
+    const messages: MessageView[] = [];
+    for (const id of c.ids) {
+      const m = this.#byId.get(id);
+      if (m !== undefined && m.claimId === claimId && m.expiresAt > now) messages.push(view(m, now));
+    }
+    return { ttl: c.ttl, age: Math.max(0, Math.floor((now - c.updatedAt) / 1000)), messages };
+  }
+
+  /** Seq of the newest message ever posted (0 when none). */
+  get lastSeq(): number {
+    return this.#nextSeq - 1;
+  }
+
+  // ── writes ────────────────────────────────────────────────────────────────────
+
+  #post(rid: string, at: number, clientId: string | null, messages: readonly PostedMessage[]): QueueOutcome {
+    const seen = this.#recentPosts.get(rid);
+    if (seen !== undefined) return { type: 'posted', ids: seen };
+    const ids: string[] = [];
+    for (const p of messages) {
+      if (this.#byId.has(p.id)) continue; // a redelivered foreign message; keep the first
+      const m: StoredMessage = {
+        id: p.id,
+        seq: this.#nextSeq++,
+        body: p.body,
+        createdAt: at,
+        delayUntil: at + p.delay * 1000,
+        clientId,
+        ttl: p.ttl,
+        expiresAt: at + p.ttl * 1000,
+        claimId: null,
+        claimExpiresAt: 0,
+        claimCount: p.claimCount ?? 0,
+        deleted: false,
+      };
+      this.#byId.set(m.id, m);
+      this.#order.push(m);
+      ids.push(m.id);
+    }
+    this.#recentPosts.set(rid, ids);
+    if (this.#recentPosts.size > RECENT_POSTS) {
+      const oldest = this.#recentPosts.keys().next();
+      if (oldest.done !== true) this.#recentPosts.delete(oldest.value);
+    }
+    return { type: 'posted', ids };
+  }
+
+  /** Zaqar's single delete rules (reference §2.6). */
+  #deleteOne(id: string, claimId: string | null, at: number): QueueOutcome {
+    const m = this.#byId.get(id);
+    if (claimId === null) {
+      if (m === undefined || m.expiresAt <= at) return OK;
+      if (isClaimed(m, at)) return { type: 'message_claimed' };
+      this.#remove(id);
+      return OK;
+    }
+    const c = this.#claims.get(claimId);
+    if (c === undefined || c.expiresAt <= at) return { type: 'claim_invalid' };
+    if (m === undefined || m.expiresAt <= at) return OK;
+    if (!isClaimed(m, at)) return { type: 'message_not_claimed' };
+    if (m.claimId !== claimId) return { type: 'message_claimed' };
+    this.#remove(id);
+    return OK;
+  }
+
+  #pop(count: number, at: number): QueueOutcome {
+    const popped: MessageView[] = [];
+    for (const m of this.#order) {
+      if (popped.length >= count) break;
+      if (!isAvailable(m, at)) continue;
+      popped.push(view(m, at));
+      this.#remove(m.id);
+    }
+    return { type: 'popped', messages: popped };
+  }
+
+  #claim(
+    claimId: string,
+    ttl: number,
+    grace: number,
+    limit: number,
+    maxClaimCount: number | null,
+    at: number,
+  ): QueueOutcome {
+    const candidates: StoredMessage[] = [];
+    for (const m of this.#order) {
+      if (candidates.length >= limit) break;
+      if (isAvailable(m, at)) candidates.push(m);
+    }
+    const expiresAt = at + ttl * 1000;
+    const ids: string[] = [];
+    const moved: PostedMessage[] = [];
+    for (const m of candidates) {
+      if (maxClaimCount !== null && m.claimCount >= maxClaimCount) {
+        moved.push({ id: m.id, body: m.body, ttl: m.ttl, delay: 0, claimCount: m.claimCount });
+        this.#remove(m.id);
+        continue;
+      }
+      m.claimId = claimId;
+      m.claimCount++;
+      extendForClaim(m, ttl, grace, expiresAt);
+      ids.push(m.id);
+    }
+    if (ids.length > 0) this.#claims.set(claimId, { id: claimId, ttl, updatedAt: at, expiresAt, ids });
+    return { type: 'claimed', ids, moved };
+  }
+
+  #updateClaim(claimId: string, ttl: number, grace: number, at: number): QueueOutcome {
+    const c = this.#claims.get(claimId);
+    if (c === undefined || c.expiresAt <= at) return { type: 'claim_not_found' };
+    c.ttl = ttl;
+    c.updatedAt = at;
+    c.expiresAt = at + ttl * 1000;
+    for (const id of c.ids) {
+      const m = this.#byId.get(id);
+      if (m !== undefined && m.claimId === claimId) extendForClaim(m, ttl, grace, c.expiresAt);
+    }
+    return OK;
+  }
+
+  #release(claimId: string): void {
+    const c = this.#claims.get(claimId);
+    if (c === undefined) return;
+    for (const id of c.ids) {
+      const m = this.#byId.get(id);
+      if (m !== undefined && m.claimId === claimId) {
+        m.claimId = null;
+        m.claimExpiresAt = 0;
+      }
+    }
+    this.#claims.delete(claimId);
+  }
+
+  #purge(all: boolean, at: number): void {
+    for (const m of this.#order) {
+      if (!m.deleted && (all || !isClaimed(m, at))) this.#remove(m.id);
+    }
+    if (all) this.#claims.clear();
+  }
+
+  #remove(id: string): void {
+    const m = this.#byId.get(id);
+    if (m === undefined) return;
+    m.deleted = true;
+    this.#byId.delete(id);
+    this.#deletedInOrder++;
+    if (this.#deletedInOrder > 64 && this.#deletedInOrder * 2 > this.#order.length) this.#compact();
+  }
+
+  #compact(): void {
+    this.#order = this.#order.filter((m) => !m.deleted);
+    this.#deletedInOrder = 0;
+  }
+
+  /** Drops expired messages and claims, deterministically (event time). */
+  #sweep(at: number): void {
+    this.#lastSweep = at;
+    for (const m of this.#order) if (!m.deleted && m.expiresAt <= at) this.#remove(m.id);
+    for (const [id, c] of this.#claims) if (c.expiresAt <= at) this.#claims.delete(id);
+  }
+
+  /** Index of the first message with seq > afterSeq (binary search; `#order` is seq-sorted). */
+  #firstIndexAfter(afterSeq: number): number {
+    let lo = 0;
+    let hi = this.#order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.#order[mid];
+      if (m !== undefined && m.seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function isClaimed(m: StoredMessage, now: number): boolean {
+  return m.claimId !== null && m.claimExpiresAt > now;
+}
+
+/** Claimable / poppable: alive, not claimed, not delayed. */
+function isAvailable(m: StoredMessage, at: number): boolean {
+  return !m.deleted && m.expiresAt > at && !isClaimed(m, at) && m.delayUntil <= at;
+}
+
+/**
+ * A claimed message outlives its claim by at least `grace` (reference §2.5): when it would
+ * expire before the claim, its ttl becomes claim ttl + grace.
+ */
+function extendForClaim(m: StoredMessage, ttl: number, grace: number, claimExpiresAt: number): void {
+  m.claimExpiresAt = claimExpiresAt;
+  if (m.expiresAt < claimExpiresAt) {
+    m.ttl = ttl + grace;
+    m.expiresAt = claimExpiresAt + grace * 1000;
+  }
+}
+
+function view(m: StoredMessage, now: number): MessageView {
+  return {
+    id: m.id,
+    seq: m.seq,
+    body: m.body,
+    ttl: m.ttl,
+    age: Math.max(0, Math.floor((now - m.createdAt) / 1000)),
+    createdAt: m.createdAt,
+    claimId: isClaimed(m, now) ? m.claimId : null,
+    claimCount: m.claimCount,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Argument checks with Zaqar's exact texts (reference §2.10, §2.11, §5). Each returns the
+ * value to use (defaults applied) or throws a 400 {@link ZaqarError}.
+ */
+import { errors } from './errors.js';
+import type { Limits } from './limits.js';
+import type { MessageValidator } from './ports.js';
+import type { JsonObject } from './types.js';
+
+/** Page size of message, claim, subscription and get-many requests. */
+export function pageLimit(limit: number | undefined, max: number, fallback: number): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw errors.validation(`Limit must be at least 1 and may not be greater than ${max}.`);
+  }
+  return limit;
+}
+
+/** Page size of queue listings (their text differs: "no greater than"). */
+export function queuePageLimit(limit: number | undefined, limits: Limits): number {
+  if (limit === undefined) return limits.defaultPageSize;
+  if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxQueuesPerPage) {
+    throw errors.validation(`Limit must be at least 1 and no greater than ${limits.maxQueuesPerPage}.`);
+  }
+  return limit;
+}
+
+export function messageTtl(ttl: number, limits: Limits): number {
+  if (!Number.isInteger(ttl) || ttl < limits.minMessageTtl || ttl > limits.maxMessageTtl) {
+    throw errors.validation(
+      `The TTL for a message may not exceed ${limits.maxMessageTtl} seconds, and must be at least ${limits.minMessageTtl} seconds long.`,
+    );
+  }
+  return ttl;
+}
+
+export function messageDelay(delay: number, limits: Limits): number {
+  if (!Number.isInteger(delay) || delay < 0 || delay > limits.maxMessageDelay) {
+    throw errors.validation(
+      `The Delay TTL for a message may not exceed ${limits.maxMessageDelay} seconds,and must be at least 0 seconds long.`,
+    );
+  }
+  return delay;
+}
+
+export function claimTtl(ttl: number | undefined, limits: Limits): number {
+  const v = ttl ?? limits.defaultClaimTtl;
+  if (!Number.isInteger(v) || v < limits.minClaimTtl || v > limits.maxClaimTtl) {
+    throw errors.validation(
+      `The TTL for a claim may not exceed ${limits.maxClaimTtl} seconds, and must be at least ${limits.minClaimTtl} seconds long.`,
+    );
+  }
+  return v;
+}
+
+export function claimGrace(grace: number | undefined, limits: Limits): number {
+  const v = grace ?? limits.defaultClaimGrace;
+  if (!Number.isInteger(v) || v < limits.minClaimGrace || v > limits.maxClaimGrace) {
+    throw errors.validation(
+      `The grace for a claim may not exceed ${limits.maxClaimGrace} seconds, and must be at least ${limits.minClaimGrace} seconds long.`,
+    );
+  }
+  return v;
+}
+
+export function popCount(count: number, limits: Limits): number {
+  if (!Number.isInteger(count) || count < 1 || count > limits.maxMessagesPerClaimOrPop) {
+    throw errors.validation(
+      `Pop value must be at least 1 and may not be greater than ${limits.maxMessagesPerClaimOrPop}.`,
+    );
+  }
+  return count;
+}
+
+export function deleteIds(ids: readonly string[], limits: Limits): readonly string[] {
+  if (ids.length < 1 || ids.length > limits.maxMessagesPerPage) {
+    throw errors.validation(
+      `ids parameter should have at least 1 and not greater than ${limits.maxMessagesPerPage} values.`,
+    );
+  }
+  return ids;
+}
+
+export function subscriptionTtl(ttl: number | undefined, limits: Limits): number {
+  const v = ttl ?? limits.defaultSubscriptionTtl;
+  if (!Number.isInteger(v)) throw errors.validation('TTL must be an integer.');
+  if (v < limits.minSubscriptionTtl) {
+    throw errors.validation(`The TTL for a subscription must be at least ${limits.minSubscriptionTtl} seconds long.`);
+  }
+  return v;
+}
+
+const SUBSCRIBER_SCHEMES = ['http', 'https', 'mailto', 'trust+http', 'trust+https'] as const;
+
+/** A subscriber URI must use one of Zaqar's notification schemes. */
+export function subscriber(uri: string): string {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === undefined || !(SUBSCRIBER_SCHEMES as readonly string[]).includes(scheme)) {
+    throw errors.validation(
+      `The subscriber type of subscription must be supported in the list ['http', 'https', 'mailto', 'trust+http', 'trust+https'].`,
+    );
+  }
+  return uri;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** Python truthiness of a JSON value: Zaqar skips type checks for falsy values (§2.11). */
+function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/**
+ * Validates the reserved `_` keys of queue metadata with Zaqar's texts (reference §2.11), plus
+ * our `_schema` extension (a known schema name).
+ */
+export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: MessageValidator): JsonObject {
+  const m = metadata;
+  const intKey = (key: string): void => {
+    if (truthy(m[key]) && !isInt(m[key])) throw errors.validation(`${key} must be integer.`);
+  };
+  intKey('_default_message_ttl');
+  if ('_default_message_ttl' in m) {
+    const v = m['_default_message_ttl'];
+    if (!isInt(v) || v < limits.minMessageTtl || v > limits.maxMessageTtl) {
+      throw errors.validation(
+        `_default_message_ttl can not exceed ${limits.maxMessageTtl} seconds, and must be at least ${limits.minMessageTtl} seconds long.`,
+      );
+    }
+  }
+  intKey('_max_messages_post_size');
+  if ('_max_messages_post_size' in m) {
+    const v = m['_max_messages_post_size'];
+    if (!isInt(v) || v < 1 || v > limits.maxMessagesPostSize) {
+      throw errors.validation(
+        `_max_messages_post_size can not exceed ${limits.maxMessagesPostSize},  and must be at least greater than 0.`,
+      );
+    }
+  }
+  intKey('_max_claim_count');
+  intKey('_dead_letter_queue_messages_ttl');
+  if (truthy(m['_dead_letter_queue_messages_ttl'])) {
+    messageTtl(m['_dead_letter_queue_messages_ttl'] as number, limits);
+  }
+  intKey('_default_message_delay');
+  if ('_default_message_delay' in m) {
+    const v = m['_default_message_delay'];
+    if (!isInt(v) || v < 0 || v > limits.maxMessageDelay) {
+      throw errors.validation(
+        `The TTL can not exceed ${limits.maxMessageDelay} seconds, and must be at least 0 seconds long.`,
+      );
+    }
+  }
+  if (truthy(m['_enable_encrypt_messages']) && typeof m['_enable_encrypt_messages'] !== 'boolean') {
+    throw errors.validation('_enable_encrypt_messages must be boolean.');
+  }
+  const retry = m['_retry_policy'];
+  if (truthy(retry) && (typeof retry !== 'object' || Array.isArray(retry))) {
+    throw errors.validation('retry_policy must be a dict.');
+  }
+  if ('_schema' in m) {
+    const name = m['_schema'];
+    if (typeof name !== 'string' || validator === undefined || !validator.hasSchema(name)) {
+      throw errors.validation(`_schema must name a known message schema; ${JSON.stringify(name)} is not one.`);
+    }
+  }
+  return metadata;
+}
+
+/** Reads an integer metadata value, or null when absent/falsy. */
+export function metadataInt(metadata: JsonObject | undefined, key: string): number | null {
+  const v = metadata?.[key];
+  return isInt(v) && v !== 0 ? v : null;
+}

@@ -1,0 +1,69 @@
+/**
+ * The validated, frozen configuration. Mirrors `schemas/config.schema.json` (the schema is
+ * the source of truth for defaults and bounds; `test/unit/config/load.test.ts` pins that the
+ * two agree).
+ */
+import type { Limits } from '../core/limits.js';
+
+/** pino levels accepted by `LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The embedded, single-process backend (the default). */
+export interface MemoryBackendConfig {
+  readonly type: 'memory';
+  /** Record retention in ms; unset = the backend's default. */
+  readonly retentionMs?: number;
+}
+
+/** RabbitMQ (selected by `RABBITMQ_URL`). */
+export interface RabbitMqBackendConfig {
+  readonly type: 'rabbitmq';
+  /** AMQP URL; may hold a password, so log it only through `redactUrl`. */
+  readonly url: string;
+  /** Topic exchange name; default `zaqar`. */
+  readonly exchange: string;
+}
+
+/** Discriminated by `type`; `backends/create-backend.ts` switches on it exhaustively. */
+export type BackendConfig = MemoryBackendConfig | RabbitMqBackendConfig;
+export type BackendType = BackendConfig['type'];
+
+/** A queue-name pattern (`*` = any run of characters) bound to a message schema name. */
+export interface QueueSchemaBinding {
+  readonly pattern: string;
+  readonly schema: string;
+}
+
+export interface Config {
+  readonly server: {
+    /** Bind address of both listeners; default 127.0.0.1. */
+    readonly host: string;
+    /** REST port; default 8888; 0 = any free port. */
+    readonly restPort: number;
+    /** WebSocket port; default 9000; 0 = any free port. */
+    readonly wsPort: number;
+  };
+  readonly backend: BackendConfig;
+  readonly log: { readonly level: LogLevel };
+  /** Zaqar's limits; every field defaulted to {@link DEFAULT_LIMITS}. */
+  readonly limits: Limits;
+  readonly validation: {
+    /** Operator schema directory; unset = built-in schemas only. */
+    readonly schemaDir?: string;
+    /** First matching pattern wins. */
+    readonly queueSchemas: readonly QueueSchemaBinding[];
+  };
+  readonly ws: {
+    /** Ping interval, ms; default 30000. */
+    readonly heartbeatIntervalMs: number;
+    /** Largest inbound frame, bytes; unset = transport default. */
+    readonly maxFrameBytes?: number;
+    /** Outbound buffer ceiling per connection, bytes; unset = transport default. */
+    readonly maxBufferedBytes?: number;
+  };
+  readonly shutdown: {
+    /** Hard deadline of a graceful shutdown, ms; default 10000. */
+    readonly timeoutMs: number;
+  };
+}

@@ -1,0 +1,368 @@
+/**
+ * The backend-agnostic contract of the Zaqar service: the same suite runs on every backend
+ * (`service.memory.test.ts`, `service.rabbitmq.test.ts`). Each test uses its own project, so
+ * backends that share state across tests (a real broker) stay isolated.
+ *
+ * Time is a controllable clock: the fold uses event times and reads use the clock, so TTLs
+ * and claim expiry are tested without sleeping.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createZaqarService, type ZaqarEngine } from '../../src/core/engine.js';
+import { ZaqarError } from '../../src/core/errors.js';
+import type { Backend, MessageValidator } from '../../src/core/ports.js';
+import type { Notification, RequestContext } from '../../src/core/types.js';
+
+export interface ContractTarget {
+  /** A fresh backend; `shared` ones may be the same instance for "two pods" tests. */
+  readonly makeBackend: () => Backend;
+  readonly timeoutMs?: number;
+}
+
+class FakeClock {
+  t = Date.UTC(2026, 10, 25, 12, 0, 0);
+  readonly now = (): number => this.t;
+  advance(seconds: number): void {
+    this.t += seconds * 1000;
+  }
+}
+
+const CLIENT_A = '3381af92-2b9e-11e3-b191-71861300734c';
+const CLIENT_B = '9f0c1a52-7d3e-4c8f-a3b1-2f6d5e4c3b2a';
+
+async function rejectsWith(p: Promise<unknown>, status: number, text?: string | RegExp): Promise<ZaqarError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ZaqarError);
+  const z = e as ZaqarError;
+  expect(z.status).toBe(status);
+  if (typeof text === 'string') expect(z.description).toBe(text);
+  else if (text !== undefined) expect(z.description).toMatch(text);
+  return z;
+}
+
+function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not reached in time'));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+export function serviceContract(name: string, target: ContractTarget): void {
+  describe(`ZaqarService contract on ${name}`, { timeout: target.timeoutMs ?? 20_000 }, () => {
+    const open: { close(): Promise<void> }[] = [];
+    const clock = new FakeClock();
+
+    async function pod(backend: Backend, validator?: MessageValidator): Promise<ZaqarEngine> {
+      const s = createZaqarService({ backend, clock: clock.now, ...(validator === undefined ? {} : { validator }) });
+      await s.start();
+      open.push(s);
+      return s;
+    }
+    async function fresh(validator?: MessageValidator): Promise<{ s: ZaqarEngine; a: RequestContext; b: RequestContext }> {
+      const backend = target.makeBackend();
+      open.push(backend);
+      const s = await pod(backend, validator);
+      const project = `p-${randomUUID().slice(0, 8)}`;
+      return { s, a: { project, clientId: CLIENT_A }, b: { project, clientId: CLIENT_B } };
+    }
+
+    afterEach(async () => {
+      for (const o of open.splice(0).reverse()) await o.close();
+    });
+
+    describe('queues', () => {
+      it('creates lazily and idempotently, lists sorted with marker and limit', async () => {
+        const { s, a } = await fresh();
+        expect(await s.createQueue(a, 'b-queue', { k: 1 })).toBe(true);
+        expect(await s.createQueue(a, 'b-queue', { k: 2 })).toBe(false);
+        expect(await s.getQueue(a, 'b-queue')).toEqual({ k: 1 });
+        await s.postMessages(a, 'a.queue', [{ body: 1 }]);
+        await s.createQueue(a, 'c_queue');
+        const all = await s.listQueues(a, {});
+        expect(all.queues.map((q) => q.name)).toEqual(['a.queue', 'b-queue', 'c_queue']);
+        expect(all.count).toBe(3);
+        const page = await s.listQueues(a, { marker: 'a.queue', limit: 1 });
+        expect(page.queues.map((q) => q.name)).toEqual(['b-queue']);
+        expect(await s.getQueue(a, 'missing')).toBeNull();
+      });
+
+      it('isolates projects', async () => {
+        const { s, a } = await fresh();
+        const other: RequestContext = { project: `${a.project}-other`, clientId: CLIENT_A };
+        await s.postMessages(a, 'q', [{ body: 'secret' }]);
+        expect((await s.listQueues(other, {})).queues).toEqual([]);
+        expect((await s.listMessages(other, 'q', { echo: true })).messages).toEqual([]);
+        const [id] = await s.postMessages(a, 'q', [{ body: 'x' }]);
+        await rejectsWith(s.getMessage(other, 'q', id ?? ''), 404);
+      });
+
+      it('rejects invalid names and limits with Zaqar texts', async () => {
+        const { s, a } = await fresh();
+        await rejectsWith(s.createQueue(a, 'bad name'), 400, 'Queue names may only contain ASCII letters, digits, underscores, and dashes.');
+        await rejectsWith(s.createQueue(a, 'x'.repeat(65)), 400, 'Queue names may not be more than 64 characters long.');
+        await rejectsWith(s.listQueues(a, { limit: 21 }), 400, 'Limit must be at least 1 and no greater than 20.');
+        await rejectsWith(s.createQueue(a, 'q', { _default_message_ttl: 5 }), 400, /_default_message_ttl can not exceed 1209600 seconds/);
+        expect((await s.listQueues(a, {})).queues).toEqual([]);
+      });
+
+      it('replaces metadata and uses _default_message_ttl', async () => {
+        const { s, a } = await fresh();
+        await rejectsWith(s.setQueueMetadata(a, 'q', {}), 404, `Queue q does not exist for project ${a.project}`);
+        await s.createQueue(a, 'q');
+        await s.setQueueMetadata(a, 'q', { _default_message_ttl: 120, owner: 'me' });
+        expect(await s.getQueue(a, 'q')).toEqual({ _default_message_ttl: 120, owner: 'me' });
+        await s.postMessages(a, 'q', [{ body: 1 }]);
+        const [m] = (await s.listMessages(a, 'q', { echo: true })).messages;
+        expect(m?.ttl).toBe(120);
+      });
+
+      it('deletes a queue with its messages but keeps its subscriptions', async () => {
+        const { s, a } = await fresh();
+        await s.postMessages(a, 'q', [{ body: 1 }]);
+        const sub = await s.createSubscription(a, 'q', { subscriber: 'http://127.0.0.1:9/hook' });
+        await s.deleteQueue(a, 'q');
+        expect(await s.getQueue(a, 'q')).toBeNull();
+        expect((await s.queueStats(a, 'q')).exists).toBe(false);
+        await s.createQueue(a, 'q');
+        expect((await s.listMessages(a, 'q', { echo: true })).messages).toEqual([]);
+        expect((await s.listSubscriptions(a, 'q', {})).map((x) => x.id)).toEqual([sub.id]);
+      });
+
+      it('counts stats and purges unclaimed messages only', async () => {
+        const { s, a } = await fresh();
+        await s.postMessages(a, 'q', [{ body: 1 }, { body: 2 }, { body: 3 }]);
+        await s.createClaim(a, 'q', { limit: 1 });
+        clock.advance(2);
+        const st = await s.queueStats(a, 'q');
+        expect(st).toMatchObject({ exists: true, claimed: 1, free: 2, total: 3 });
+        expect(st.oldest?.age).toBe(2);
+        await s.purgeQueue(a, 'q', ['messages']);
+        expect(await s.queueStats(a, 'q')).toMatchObject({ claimed: 1, free: 0, total: 1 });
+      });
+    });
+
+    describe('messages', () => {
+      it('posts, hides own messages unless echo, pages by marker', async () => {
+        const { s, a, b } = await fresh();
+        const ids = await s.postMessages(a, 'q', Array.from({ length: 5 }, (_, i) => ({ body: { i } })));
+        expect(ids).toHaveLength(5);
+        expect(new Set(ids).size).toBe(5);
+        expect((await s.listMessages(a, 'q', {})).messages).toEqual([]);
+        const p1 = (await s.listMessages(b, 'q', { limit: 2 })).messages;
+        expect(p1.map((m) => m.body)).toEqual([{ i: 0 }, { i: 1 }]);
+        const p2 = (await s.listMessages(b, 'q', { limit: 2, marker: String(p1[1]?.seq) })).messages;
+        expect(p2.map((m) => m.body)).toEqual([{ i: 2 }, { i: 3 }]);
+        const p3 = (await s.listMessages(b, 'q', { limit: 20, marker: String(p2[1]?.seq) })).messages;
+        expect(p3.map((m) => m.id)).toEqual([ids[4]]);
+        expect((await s.listMessages(b, 'q', { marker: String(p3[0]?.seq) })).messages).toEqual([]);
+        expect((await s.listMessages(b, 'q', { marker: 'garbage' })).messages).toEqual([]);
+      });
+
+      it('applies ttl defaults and ranges; a rejected batch stores nothing', async () => {
+        const { s, a } = await fresh();
+        await rejectsWith(s.postMessages(a, 'q', []), 400, 'No messages to enqueu.');
+        await rejectsWith(
+          s.postMessages(a, 'q', [{ body: 1 }, { body: 2, ttl: 59 }]),
+          400,
+          'The TTL for a message may not exceed 1209600 seconds, and must be at least 60 seconds long.',
+        );
+        expect((await s.listMessages(a, 'q', { echo: true })).messages).toEqual([]);
+        await s.postMessages(a, 'q', [{ body: null }, { body: 'x', ttl: 60 }]);
+        const ms = (await s.listMessages(a, 'q', { echo: true })).messages;
+        expect(ms.map((m) => [m.body, m.ttl])).toEqual([[null, 3600], ['x', 60]]);
+      });
+
+      it('expires messages after their ttl', async () => {
+        const { s, a } = await fresh();
+        const [id] = await s.postMessages(a, 'q', [{ body: 1, ttl: 60 }]);
+        clock.advance(59);
+        expect((await s.getMessage(a, 'q', id ?? '')).age).toBe(59);
+        clock.advance(1);
+        await rejectsWith(s.getMessage(a, 'q', id ?? ''), 404, `Message ${id} does not exist in queue q for project ${a.project}`);
+        expect((await s.listMessages(a, 'q', { echo: true })).messages).toEqual([]);
+        await expect(s.createClaim(a, 'q', {})).resolves.toMatchObject({ messages: [] });
+      });
+
+      it('gets many, deletes many (claimed or not) and pops in order', async () => {
+        const { s, a } = await fresh();
+        const ids = await s.postMessages(a, 'q', [{ body: 1 }, { body: 2 }, { body: 3 }, { body: 4 }]);
+        const [i0, i1, i2, i3] = ids as [string, string, string, string];
+        expect((await s.getMessages(a, 'q', [i2, 'nope', i0])).map((m) => m.body)).toEqual([3, 1]);
+        await s.createClaim(a, 'q', { limit: 1 });
+        await s.deleteMessages(a, 'q', [i0, i1, 'unknown']);
+        expect((await s.getMessages(a, 'q', [i0, i1])).length).toBe(0);
+        const popped = await s.popMessages(a, 'q', 5);
+        expect(popped.map((m) => m.id)).toEqual([i2, i3]);
+        expect(await s.popMessages(a, 'q', 1)).toEqual([]);
+        await rejectsWith(s.popMessages(a, 'q', 21), 400, 'Pop value must be at least 1 and may not be greater than 20.');
+        await rejectsWith(s.deleteMessages(a, 'q', []), 400, 'ids parameter should have at least 1 and not greater than 20 values.');
+      });
+
+      it('applies the queue schema through the validator port; nothing of a bad batch is stored', async () => {
+        const validator: MessageValidator = {
+          hasSchema: (n) => n === 'strict',
+          validate: (_q, md, bodies) => {
+            if (md['_schema'] !== 'strict') return null;
+            const bad = bodies.findIndex((b) => typeof b !== 'object' || b === null);
+            return bad < 0 ? null : `Message ${bad + 1} is invalid: / must be object`;
+          },
+        };
+        const { s, a } = await fresh(validator);
+        await rejectsWith(s.createQueue(a, 'q', { _schema: 'unknown' }), 400, /_schema/);
+        await s.createQueue(a, 'q', { _schema: 'strict' });
+        const e = await rejectsWith(s.postMessages(a, 'q', [{ body: {} }, { body: 2 }]), 400, 'Message 2 is invalid: / must be object');
+        expect(e.code).toBe('ZQR_ERR_MESSAGE_BODY_SCHEMA');
+        expect((await s.queueStats(a, 'q')).total).toBe(0);
+      });
+    });
+
+    describe('claims', () => {
+      it('claims oldest unclaimed messages, extends short messages, hides them from lists', async () => {
+        const { s, a, b } = await fresh();
+        const ids = await s.postMessages(a, 'q', [{ body: 1, ttl: 60 }, { body: 2, ttl: 3600 }, { body: 3 }]);
+        const c = await s.createClaim(b, 'q', { ttl: 300, grace: 60, limit: 2 });
+        expect(c.messages.map((m) => m.id)).toEqual(ids.slice(0, 2));
+        expect(c.messages.map((m) => m.ttl)).toEqual([360, 3600]);
+        expect(c.messages.every((m) => m.claimId === c.claimId && m.claimCount === 1)).toBe(true);
+        expect((await s.listMessages(b, 'q', {})).messages.map((m) => m.body)).toEqual([3]);
+        expect((await s.listMessages(b, 'q', { includeClaimed: true })).messages.map((m) => m.body)).toEqual([1, 2, 3]);
+        const view = await s.getClaim(b, 'q', c.claimId);
+        expect(view).toMatchObject({ ttl: 300, age: 0 });
+        expect(view.messages).toHaveLength(2);
+        // The 60 s message survives its own ttl while claimed, and expires at claim end + grace.
+        clock.advance(300);
+        expect((await s.getMessage(b, 'q', ids[0] ?? '')).claimId).toBeNull();
+        clock.advance(60);
+        await rejectsWith(s.getMessage(b, 'q', ids[0] ?? ''), 404);
+      });
+
+      it('defaults ttl 300, grace 60, limit 10 and checks ranges', async () => {
+        const { s, a } = await fresh();
+        await s.postMessages(a, 'q', Array.from({ length: 12 }, (_, i) => ({ body: i })));
+        const c = await s.createClaim(a, 'q', {});
+        expect(c.messages).toHaveLength(10);
+        expect((await s.getClaim(a, 'q', c.claimId)).ttl).toBe(300);
+        await rejectsWith(s.createClaim(a, 'q', { ttl: 59 }), 400, 'The TTL for a claim may not exceed 43200 seconds, and must be at least 60 seconds long.');
+        await rejectsWith(s.createClaim(a, 'q', { grace: 43201 }), 400, 'The grace for a claim may not exceed 43200 seconds, and must be at least 60 seconds long.');
+        await rejectsWith(s.createClaim(a, 'q', { limit: 0 }), 400, 'Limit must be at least 1 and may not be greater than 20.');
+        await expect(s.createClaim(a, 'missing', {})).resolves.toMatchObject({ messages: [] });
+      });
+
+      it('updates, releases and expires claims', async () => {
+        const { s, a } = await fresh();
+        await s.postMessages(a, 'q', [{ body: 1 }]);
+        const c = await s.createClaim(a, 'q', { ttl: 60 });
+        clock.advance(30);
+        await s.updateClaim(a, 'q', c.claimId, { ttl: 120 });
+        expect((await s.getClaim(a, 'q', c.claimId)).age).toBe(0);
+        clock.advance(100);
+        expect((await s.createClaim(a, 'q', {})).messages).toEqual([]);
+        clock.advance(20);
+        await rejectsWith(s.getClaim(a, 'q', c.claimId), 404, `Claim ${c.claimId} does not exist in queue q for project ${a.project}`);
+        await rejectsWith(s.updateClaim(a, 'q', c.claimId, {}), 404);
+        const c2 = await s.createClaim(a, 'q', {});
+        expect(c2.messages[0]?.claimCount).toBe(2);
+        await s.deleteClaim(a, 'q', c2.claimId);
+        await s.deleteClaim(a, 'q', 'unknown-claim');
+        expect((await s.createClaim(a, 'q', {})).messages).toHaveLength(1);
+      });
+
+      it('enforces the delete-under-claim rules', async () => {
+        const { s, a } = await fresh();
+        const [m1, m2] = (await s.postMessages(a, 'q', [{ body: 1 }, { body: 2 }])) as [string, string];
+        const c1 = await s.createClaim(a, 'q', { limit: 1 });
+        await rejectsWith(s.deleteMessage(a, 'q', m1), 403, 'This message is claimed; it cannot be deleted without a valid claim ID.');
+        await rejectsWith(s.deleteMessage(a, 'q', m1, 'no-such-claim'), 400, 'The specified claim does not exist or has expired.');
+        await rejectsWith(s.deleteMessage(a, 'q', m2, c1.claimId), 400, 'A claim was specified, but the message is not currently claimed.');
+        const c2 = await s.createClaim(a, 'q', { limit: 1 });
+        await rejectsWith(s.deleteMessage(a, 'q', m2, c1.claimId), 403);
+        await s.deleteMessage(a, 'q', m1, c1.claimId);
+        await s.deleteMessage(a, 'q', m2, c2.claimId);
+        await s.deleteMessage(a, 'q', 'unknown');
+        expect((await s.queueStats(a, 'q')).total).toBe(0);
+      });
+
+      it('moves messages to the dead-letter queue after _max_claim_count claims', async () => {
+        const { s, a } = await fresh();
+        await s.createQueue(a, 'q', { _max_claim_count: 1, _dead_letter_queue: 'dlq', _dead_letter_queue_messages_ttl: 120 });
+        const [id] = await s.postMessages(a, 'q', [{ body: 'poison' }]);
+        const c = await s.createClaim(a, 'q', {});
+        expect(c.messages).toHaveLength(1);
+        await s.deleteClaim(a, 'q', c.claimId);
+        expect((await s.createClaim(a, 'q', {})).messages).toEqual([]);
+        const moved = (await s.listMessages(a, 'dlq', { echo: true })).messages;
+        expect(moved.map((m) => [m.id, m.body, m.ttl, m.claimCount])).toEqual([[id, 'poison', 120, 1]]);
+        expect((await s.queueStats(a, 'q')).total).toBe(0);
+      });
+
+      it('hands each message to exactly one of many concurrent claims across two pods', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const podA = await pod(backend);
+        const podB = await pod(backend);
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(...(await podA.postMessages(ctx, 'work', Array.from({ length: 20 }, (_, j) => ({ body: i * 20 + j })))));
+        const claims = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? podA : podB).createClaim(ctx, 'work', { limit: 10 })),
+        );
+        const claimed = claims.flatMap((c) => c.messages.map((m) => m.id));
+        expect(claimed).toHaveLength(100);
+        expect(new Set(claimed)).toEqual(new Set(ids));
+      });
+    });
+
+    describe('subscriptions and notifications', () => {
+      it('creates, deduplicates, lists, updates, expires and deletes subscriptions', async () => {
+        const { s, a } = await fresh();
+        const s1 = await s.createSubscription(a, 'q', { subscriber: 'http://h/1', ttl: 3600, options: { x: 1 } });
+        expect(s1.created).toBe(true);
+        expect(await s.getQueue(a, 'q')).toEqual({});
+        expect(await s.createSubscription(a, 'q', { subscriber: 'http://h/1' })).toMatchObject({ id: s1.id, created: false });
+        const s2 = await s.createSubscription(a, 'q', { subscriber: 'mailto:a@b.c', ttl: 60 });
+        await rejectsWith(s.createSubscription(a, 'q', { subscriber: 'ftp://x' }), 400, /subscriber type/);
+        await rejectsWith(s.createSubscription(a, 'q', { subscriber: 'http://h/2', ttl: 59 }), 400, 'The TTL for a subscription must be at least 60 seconds long.');
+        expect((await s.listSubscriptions(a, 'q', {})).map((x) => x.id).sort()).toEqual([s1.id, s2.id].sort());
+        expect(await s.getSubscription(a, 'q', s1.id)).toMatchObject({ source: 'q', subscriber: 'http://h/1', ttl: 3600, options: { x: 1 }, confirmed: false });
+        await rejectsWith(s.updateSubscription(a, 'q', s2.id, { subscriber: 'http://h/1' }), 409);
+        await s.confirmSubscription(a, 'q', s1.id, true);
+        expect((await s.getSubscription(a, 'q', s1.id)).confirmed).toBe(true);
+        clock.advance(60);
+        expect(s.subscriptionAlive(a.project, 'q', s2.id)).toBe(false);
+        await rejectsWith(s.getSubscription(a, 'q', s2.id), 404, `Subscription ${s2.id} does not exist`);
+        await s.deleteSubscription(a, 'q', s1.id);
+        expect(await s.listSubscriptions(a, 'q', {})).toEqual([]);
+      });
+
+      it('notifies watchers of every new message in log order, across pods, per project', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const podA = await pod(backend);
+        const podB = await pod(backend);
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        const other: RequestContext = { project: `${ctx.project}-x`, clientId: CLIENT_A };
+        await podA.postMessages(ctx, 'q', [{ body: 'before' }]);
+        const seen: Notification[] = [];
+        const stop = await podB.watch(ctx.project, 'q', (n) => seen.push(n));
+        for (let i = 0; i < 20; i++) await podA.postMessages(ctx, 'q', [{ body: i }, { body: `${i}b` }]);
+        await podA.postMessages(other, 'q', [{ body: 'other project' }]);
+        await until(() => seen.length >= 40);
+        expect(seen.map((n) => n.body)).toEqual(Array.from({ length: 20 }, (_, i) => [i, `${i}b`]).flat());
+        const markers = seen.map((n) => Number(n.marker));
+        expect(markers).toEqual([...markers].sort((x, y) => x - y));
+        expect(seen.every((n) => n.ttl === 3600 && n.queue === 'q' && n.project === ctx.project)).toBe(true);
+        stop();
+        await podA.postMessages(ctx, 'q', [{ body: 'after' }]);
+        expect(seen.some((n) => n.body === 'after')).toBe(false);
+      });
+    });
+  });
+}

@@ -1,0 +1,3 @@
+/** Backends: the `Backend` port's drivers and the factory that chooses one from config. */
+export { createBackend, assertNever } from './create-backend.js';
+export { MemoryBackend, type MemoryBackendOptions } from './memory/index.js';

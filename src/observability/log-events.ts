@@ -1,0 +1,76 @@
+/**
+ * Every process-level log line, as named methods, with the level policy in one place.
+ * Each line carries a stable `event` field so operators can alert on it.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import type { BackendStatus } from '../core/ports.js';
+import { redactUrl } from './redact.js';
+
+export interface BoundPorts {
+  readonly restPort: number;
+  readonly wsPort: number;
+}
+
+export class LogEvents {
+  readonly #log: Logger;
+
+  constructor(logger: Logger) {
+    this.#log = logger;
+  }
+
+  configLoaded(config: Config): void {
+    const backend = config.backend.type === 'rabbitmq'
+      ? { type: 'rabbitmq', url: redactUrl(config.backend.url), exchange: config.backend.exchange }
+      : { type: config.backend.type };
+    this.#log.info({ event: 'config_loaded', backend, server: config.server, logLevel: config.log.level }, 'configuration loaded');
+  }
+
+  schemasLoaded(count: number, schemaDir: string | undefined): void {
+    this.#log.info({ event: 'schemas_loaded', count, schemaDir: schemaDir ?? null }, `${count} message schemas loaded`);
+  }
+
+  listening(host: string, ports: BoundPorts): void {
+    this.#log.info(
+      { event: 'listening', host, restPort: ports.restPort, wsPort: ports.wsPort },
+      `listening: REST on http://${hostForUrl(host)}:${ports.restPort}, WebSocket on ws://${hostForUrl(host)}:${ports.wsPort}`,
+    );
+  }
+
+  backendStatus(name: string, status: BackendStatus): void {
+    if (status.type === 'up') this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
+    else this.#log.error({ event: 'backend_down', backend: name, err: status.cause }, `backend ${name} down`);
+  }
+
+  startFailed(err: unknown): void {
+    this.#log.fatal({ event: 'start_failed', err }, 'start failed');
+  }
+
+  shutdownStarted(reason: string): void {
+    this.#log.info({ event: 'shutdown_started', reason }, `shutting down (${reason})`);
+  }
+
+  shutdownStepFailed(step: string, err: unknown): void {
+    this.#log.error({ event: 'shutdown_step_failed', step, err }, `shutdown step "${step}" failed`);
+  }
+
+  closed(durationMs: number): void {
+    this.#log.info({ event: 'closed', durationMs }, 'closed');
+  }
+
+  shutdownDeadlineExceeded(timeoutMs: number): void {
+    this.#log.error({ event: 'shutdown_deadline', timeoutMs }, `shutdown did not finish within ${timeoutMs} ms; exiting`);
+  }
+
+  secondSignal(signal: string): void {
+    this.#log.warn({ event: 'second_signal', signal }, `${signal} received again; exiting now`);
+  }
+
+  fatal(err: unknown, origin: string): void {
+    this.#log.fatal({ event: 'fatal', origin, err }, `fatal: ${origin}`);
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -85,6 +85,8 @@ function depth(e: ErrorObject): number {
  * 3. of what is left, the error at the deepest instance path wins; ties go to the first
  *    reported (ajv reports in schema order).
  * Falls back to the last error when everything was dropped.
+ * Caveat: ajv gives errors under a `$ref` schema paths relative to the referenced schema, so
+ * a voiced `anyOf` whose branches are `$ref`s does not hide their errors (rule 3 then picks).
  */
 export function pickError(errs: readonly ErrorObject[]): ErrorObject | undefined {
   const voiced = errs.filter((e) => customMessage(e) !== undefined);

@@ -54,8 +54,10 @@ export class SchemaRegistry implements MessageValidator, SchemaCatalog {
         throw new Error(`Schema file ${f.file}: duplicate schema name '${f.name}' (also ${previous})`);
       }
       byName.set(f.name, f.file);
-      this.#entries.set(f.name, compileEntry(ajv, f));
+      addDocument(ajv, f);
     }
+    // Compiled only once every document is registered, so schemas may `$ref` one another by `$id`.
+    for (const f of files) this.#entries.set(f.name, compileEntry(ajv, f));
     this.#bindings = compileBindings(bindings, (s) => this.#entries.has(s));
     this.#listing = Object.freeze(
       [...this.#entries].map(([name, e]) => Object.freeze({ name, title: e.title })).sort((a, b) => (a.name < b.name ? -1 : 1)),
@@ -105,13 +107,28 @@ export class SchemaRegistry implements MessageValidator, SchemaCatalog {
   }
 }
 
-function compileEntry(ajv: Ajv2020, f: SchemaFile): Entry {
-  let validate: ValidateFunction;
+/** The key the document is registered under: its `$id`, or `zaqar-bridge:<name>` without one. */
+function keyOf(f: SchemaFile): string {
+  const id = f.document['$id'];
+  return typeof id === 'string' ? id : `zaqar-bridge:${f.name}`;
+}
+
+function addDocument(ajv: Ajv2020, f: SchemaFile): void {
   try {
-    validate = ajv.compile(f.document);
+    ajv.addSchema(f.document, typeof f.document['$id'] === 'string' ? undefined : keyOf(f));
   } catch (cause) {
     throw new Error(`Schema file ${f.file} does not compile: ${(cause as Error).message}`, { cause });
   }
+}
+
+function compileEntry(ajv: Ajv2020, f: SchemaFile): Entry {
+  let validate: ValidateFunction | undefined;
+  try {
+    validate = ajv.getSchema(keyOf(f));
+  } catch (cause) {
+    throw new Error(`Schema file ${f.file} does not compile: ${(cause as Error).message}`, { cause });
+  }
+  if (validate === undefined) throw new Error(`Schema file ${f.file} does not compile: not registered`);
   const title = typeof f.document['title'] === 'string' ? f.document['title'] : f.name;
   return { title, document: deepFreeze(f.document), validate };
 }

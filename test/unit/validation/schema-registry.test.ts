@@ -179,6 +179,30 @@ describe('operator schemas (extraDir)', () => {
     );
   });
 
+  it('lets operator schemas $ref one another by $id, whatever the file order', async () => {
+    const extraDir = await schemaDir({
+      'a-event-v1.json': JSON.stringify({
+        type: 'object',
+        required: ['who'],
+        properties: { who: { $ref: 'https://example.org/schemas/z-common.json#/$defs/user' } },
+      }),
+      'z-common.json': JSON.stringify({
+        $id: 'https://example.org/schemas/z-common.json',
+        $defs: { user: { type: 'string', minLength: 3 } },
+      }),
+    });
+    const r = await loadSchemaRegistry({ extraDir });
+    expect(r.validate('q', { _schema: 'a-event-v1' }, [{ who: 'alice' }])).toBeNull();
+    expect(r.validate('q', { _schema: 'a-event-v1' }, [{ who: 'al' }])).toBe(
+      'Message 1 is invalid: /who must have at least 3 characters',
+    );
+  });
+
+  it('stops loading on an unresolvable $ref, naming the file', async () => {
+    const extraDir = await schemaDir({ 'dangling-v1.json': '{"$ref": "https://example.org/nowhere.json"}' });
+    await expect(loadSchemaRegistry({ extraDir })).rejects.toThrow(join(extraDir, 'dangling-v1.json'));
+  });
+
   it('lists a schema without a title under its name', async () => {
     const extraDir = await schemaDir({ 'bare.json': '{"type": "object"}' });
     const r = await loadSchemaRegistry({ extraDir });

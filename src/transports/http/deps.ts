@@ -1,0 +1,13 @@
+import type { Logger } from 'pino';
+import type { Limits } from '../../core/limits.js';
+import type { SchemaCatalog } from '../../core/ports.js';
+import type { ZaqarService } from '../../core/types.js';
+
+/** What the REST transport needs; everything Zaqar-semantic goes through `service`. */
+export interface HttpDeps {
+  readonly service: ZaqarService;
+  readonly limits: Limits;
+  readonly logger: Logger;
+  /** JSON Schemas served under `/v2/schemas`; an empty list when absent. */
+  readonly schemas?: SchemaCatalog;
+}

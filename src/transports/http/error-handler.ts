@@ -1,0 +1,56 @@
+/**
+ * Every failure becomes Zaqar's error shape, `{"title", "description"}` with `Vary: Accept`
+ * (reference §4.1). Unexpected exceptions are logged at error and answered 500 in that shape;
+ * the server never crashes on a request.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isZaqarError, type ZaqarError } from '../../core/errors.js';
+import { HttpError, notFound } from './http-error.js';
+import { pyJson } from '../../lib/py-json.js';
+import { JSON_TYPE } from './reply.js';
+
+/** Delete-time claim errors are titled "Unable to delete" on REST (messages.py#on_delete). */
+const UNABLE_TO_DELETE = new Set(['ZQR_ERR_CLAIM_INVALID', 'ZQR_ERR_MESSAGE_NOT_CLAIMED', 'ZQR_ERR_MESSAGE_CLAIMED']);
+
+function restTitle(e: ZaqarError): string {
+  return UNABLE_TO_DELETE.has(e.code) ? 'Unable to delete' : e.title;
+}
+
+function send(reply: FastifyReply, status: number, body: Record<string, string> | null): void {
+  reply.code(status).header('content-type', JSON_TYPE).header('vary', 'Accept');
+  void reply.send(body === null ? '' : pyJson(body));
+}
+
+/** Renders any thrown value; returns nothing, the reply is sent. */
+export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (isZaqarError(error)) {
+    if (error.status >= 500) request.log.error({ err: error }, 'zaqar error');
+    send(reply, error.status, { title: restTitle(error), description: error.description });
+    return;
+  }
+  if (error instanceof HttpError) {
+    for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    const body = error.description === undefined ? { title: error.title } : { title: error.title, description: error.description };
+    send(reply, error.status, error.emptyBody ? null : body);
+    return;
+  }
+  renderForeign(error, request, reply);
+}
+
+function renderForeign(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const status = (error as Partial<FastifyError> | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    request.log.info({ err: error }, 'request rejected by the HTTP layer');
+    const message = error instanceof Error ? error.message : String(error);
+    send(reply, status, { title: 'Invalid request', description: message });
+    return;
+  }
+  request.log.error({ err: error }, 'unexpected error');
+  send(reply, 500, { title: 'Internal server error', description: 'Unexpected error.' });
+}
+
+/** Installs the error handler and the routing 404. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => renderError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => renderError(notFound(), request, reply));
+}

@@ -1,0 +1,47 @@
+/**
+ * The Zaqar REST API v2 on fastify (reference §4). `createHttpServer` builds a ready-to-listen
+ * instance; the caller owns `listen()` and `close()`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installBodyParser } from './body.js';
+import type { HttpDeps } from './deps.js';
+import { installErrorHandling } from './error-handler.js';
+import { beforeHooks } from './hooks.js';
+import { registerClaimRoutes } from './routes/claims.js';
+import { registerHomeRoutes } from './routes/home.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerQueueRoutes } from './routes/queues.js';
+import { registerSchemaRoutes } from './routes/schemas.js';
+import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+import './context.js';
+
+export type { HttpDeps } from './deps.js';
+
+/** Bodies above this are never read; routes with a Zaqar size rule reject them by declared length. */
+const MIN_READ_CAP = 1024 * 1024;
+
+/**
+ * Builds the REST v2 server (not listening). Every JSON body is written by `pyJson`, errors are
+ * `{"title", "description"}`, and Zaqar's before-hooks run on every routed request.
+ */
+export function createHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    // Typed as fastify's logger so the instance keeps the default type parameters.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 1024 },
+    // Bodies are read by our own parser up to its cap; fastify's limit must not fire first.
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+  });
+  app.decorateRequest('zaqarContext', null);
+  installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));
+  installErrorHandling(app);
+  app.addHook('onRequest', async (request) => beforeHooks(request));
+  registerHomeRoutes(app, deps);
+  registerQueueRoutes(app, deps);
+  registerMessageRoutes(app, deps);
+  registerClaimRoutes(app, deps);
+  registerSubscriptionRoutes(app, deps);
+  registerSchemaRoutes(app, deps);
+  return app;
+}

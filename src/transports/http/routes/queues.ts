@@ -1,0 +1,124 @@
+/**
+ * Queue resources (reference §4.3): list, create, metadata, delete, stats, purge, share.
+ * Metadata PATCH lives in `queue-patch.ts`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { JsonObject } from '../../../core/types.js';
+import { asObject, contentLength, hasBody, readJson } from '../body.js';
+import { ctxOf, pathOf } from '../context.js';
+import type { HttpDeps } from '../deps.js';
+import { badApi } from '../http-error.js';
+import { getBool, getInt, getParam, type LinkParams, parseQuery } from '../query.js';
+import { metadataWithDefaults, nextLinks, statsJson } from '../render.js';
+import { sendEmpty, sendJson } from '../reply.js';
+import { resource } from '../routing.js';
+import { checkQueueLimit } from '../validate.js';
+import { param, queuePath } from './params.js';
+import { patchQueue } from './queue-patch.js';
+
+export function registerQueueRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  resource(app, '/v2/queues', { GET: (req, reply) => listQueues(deps, req, reply) });
+  resource(app, '/v2/queues/:queue_name', {
+    GET: (req, reply) => getQueue(deps, req, reply),
+    PUT: (req, reply) => putQueue(deps, req, reply),
+    PATCH: (req, reply) => patchQueue(deps, req, reply),
+    DELETE: async (req, reply) => {
+      await deps.service.deleteQueue(ctxOf(req), param(req, 'queue_name'));
+      return sendEmpty(reply, 204);
+    },
+  });
+  resource(app, '/v2/queues/:queue_name/stats', {
+    GET: async (req, reply) => {
+      const stats = await deps.service.queueStats(ctxOf(req), param(req, 'queue_name'));
+      return sendJson(reply, 200, statsJson(stats, queuePath(req)));
+    },
+  });
+  resource(app, '/v2/queues/:queue_name/purge', { POST: (req, reply) => purgeQueue(deps, req, reply) });
+  resource(app, '/v2/queues/:queue_name/share', { POST: (req, reply) => shareQueue(req, reply) });
+}
+
+async function listQueues(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const q = parseQuery(req.url);
+  const link: LinkParams = new Map();
+  const marker = getParam(q, 'marker');
+  if (marker !== undefined) link.set('marker', marker);
+  const limit = getInt(q, 'limit');
+  if (limit !== undefined) link.set('limit', limit);
+  const detailed = getBool(q, 'detailed');
+  if (detailed !== undefined) link.set('detailed', detailed);
+  const name = getParam(q, 'name');
+  if (name !== undefined) link.set('name', name);
+  const withCount = getBool(q, 'with_count');
+  if (withCount !== undefined) link.set('with_count', withCount);
+  checkQueueLimit(limit, deps.limits);
+
+  const result = await deps.service.listQueues(ctxOf(req), {
+    ...(marker !== undefined && { marker }),
+    ...(limit !== undefined && { limit }),
+    ...(detailed !== undefined && { detailed }),
+  });
+  const path = pathOf(req);
+  const queues = result.queues.map((qs): JsonObject =>
+    detailed === true
+      ? { name: qs.name, metadata: metadataWithDefaults(qs.metadata, deps.limits), href: `${path}/${qs.name}` }
+      : { name: qs.name, href: `${path}/${qs.name}` },
+  );
+  const last = result.queues[result.queues.length - 1];
+  link.set('marker', last?.name ?? marker ?? '');
+  const body: JsonObject = { queues, links: nextLinks(queues.length, path, link) };
+  if (withCount === true && result.count > 0) body['count'] = result.count;
+  return sendJson(reply, 200, body);
+}
+
+async function getQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const stored = await deps.service.getQueue(ctxOf(req), param(req, 'queue_name'));
+  return sendJson(reply, 200, metadataWithDefaults(stored ?? {}, deps.limits));
+}
+
+/** The metadata size rule shared by PUT and PATCH (by Content-Length, before parsing). */
+export function metadataTooLarge(req: FastifyRequest, deps: HttpDeps): string | null {
+  const length = contentLength(req);
+  const max = deps.limits.maxQueueMetadata;
+  return length !== null && length > max ? `Queue metadata is too large. Max size: ${max}` : null;
+}
+
+async function putQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const tooLarge = metadataTooLarge(req, deps);
+  if (tooLarge !== null) throw badApi(tooLarge);
+  const metadata = hasBody(req) ? asObject(readJson(req)) : undefined;
+  const created = await deps.service.createQueue(ctxOf(req), param(req, 'queue_name'), metadata);
+  return sendEmpty(reply, created ? 201 : 204, pathOf(req));
+}
+
+const PURGEABLE = ['messages', 'subscriptions'] as const;
+type Purgeable = (typeof PURGEABLE)[number];
+
+function isPurgeable(v: unknown): v is Purgeable {
+  return typeof v === 'string' && (PURGEABLE as readonly string[]).includes(v);
+}
+
+/** `queue_purging`: the body's `resource_types` must be a subset of messages/subscriptions. */
+function purgeTypes(req: FastifyRequest): Purgeable[] {
+  if (!hasBody(req)) return [...PURGEABLE];
+  const doc = readJson(req);
+  if (Array.isArray(doc) || !('resource_types' in doc)) {
+    throw badApi('Post body must contain key "resource_types".');
+  }
+  const types = doc['resource_types'];
+  if (!Array.isArray(types) || !types.every(isPurgeable)) {
+    throw badApi("Resource types must be a sub set of {'messages', 'subscriptions'}.");
+  }
+  return types.filter(isPurgeable);
+}
+
+async function purgeQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const types = purgeTypes(req);
+  await deps.service.purgeQueue(ctxOf(req), param(req, 'queue_name'), types);
+  return sendEmpty(reply, 204);
+}
+
+/** Pre-signed URLs need a signing key; we have none, so we answer as Zaqar does without one. */
+async function shareQueue(req: FastifyRequest, _reply: FastifyReply): Promise<FastifyReply> {
+  if (hasBody(req)) asObject(readJson(req));
+  throw badApi("The `key` can't be None");
+}

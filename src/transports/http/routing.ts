@@ -1,0 +1,40 @@
+/**
+ * Registers a Zaqar resource the way Falcon routes it: one URL, its responders, a 405 with
+ * `Allow` for the other methods, and an OPTIONS answer (200, `Allow`). HEAD is never implied.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { renderError } from './error-handler.js';
+import { methodNotAllowed } from './http-error.js';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+const ALL_METHODS: readonly Method[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** Routes `url` to `handlers`; every other method answers Falcon's 405. */
+export function resource(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>): void {
+  const methods = ALL_METHODS.filter((m) => handlers[m] !== undefined);
+  for (const m of methods) {
+    const handler = handlers[m];
+    if (handler !== undefined) app.route({ method: m, url, handler });
+  }
+  const allow = [...methods].sort().join(', ');
+  const others: HTTPMethods[] = ALL_METHODS.filter((m) => handlers[m] === undefined);
+  if (others.length > 0) {
+    app.route({
+      method: others,
+      url,
+      config: { routingOnly: true },
+      handler: async (request, reply) => {
+        renderError(methodNotAllowed(`${allow}, OPTIONS`), request, reply);
+        return reply;
+      },
+    });
+  }
+  app.route({
+    method: 'OPTIONS',
+    url,
+    config: { routingOnly: true },
+    handler: async (_request, reply) => reply.code(200).header('allow', allow).header('content-type', 'application/json').send(''),
+  });
+}

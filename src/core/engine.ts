@@ -10,9 +10,12 @@ import { FoldedLog } from './folded-log.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { assertQueueName } from './names.js';
 import type { Backend, Clock, IdSource, MessageValidator } from './ports.js';
-import { QueueState, type QueueOutcome } from './queue-state.js';
+import { PostHistory } from './history.js';
+import { MAX_MESSAGES_PER_POST, QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
 import * as rules from './rules.js';
 import type {
+  AttachResult,
+  AttachStart,
   ClaimOptions,
   ClaimResult,
   ClaimView,
@@ -42,6 +45,8 @@ export interface EngineDeps {
   readonly validator?: MessageValidator;
   /** How long a write waits for its own event to come back (ms). Default 10000. */
   readonly readBackTimeoutMs?: number;
+  /** Recent posts kept per queue for reattach replay. Default 10000. */
+  readonly historyCapacity?: number;
 }
 
 /** The service plus its lifecycle. */
@@ -54,6 +59,7 @@ interface QueueHandle {
   readonly state: QueueState;
   readonly log: FoldedLog<QueueEvent, QueueOutcome>;
   readonly listeners: Set<NotificationListener>;
+  readonly history: PostHistory;
 }
 
 export function createZaqarService(deps: EngineDeps): ZaqarEngine {
@@ -67,6 +73,7 @@ class Engine implements ZaqarEngine {
   readonly #limits: Limits;
   readonly #validator: MessageValidator | undefined;
   readonly #timeoutMs: number;
+  readonly #historyCapacity: number;
   readonly #catalog = new CatalogState();
   readonly #catalogLog: FoldedLog<CatalogEvent, CatalogOutcome>;
   readonly #queues = new Map<string, QueueHandle>();
@@ -80,6 +87,7 @@ class Engine implements ZaqarEngine {
     this.#limits = deps.limits ?? DEFAULT_LIMITS;
     this.#validator = deps.validator;
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
+    this.#historyCapacity = deps.historyCapacity ?? 10_000;
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
       backend: this.#backend,
       log: { kind: 'catalog' },
@@ -187,6 +195,9 @@ class Engine implements ZaqarEngine {
   async postMessages(ctx: RequestContext, queue: string, messages: readonly NewMessage[]): Promise<string[]> {
     assertQueueName(queue, ctx.project);
     if (messages.length === 0) throw errors.validation('No messages to enqueu.');
+    if (messages.length > MAX_MESSAGES_PER_POST) {
+      throw errors.validation(`A post may carry at most ${MAX_MESSAGES_PER_POST} messages.`);
+    }
     const metadata = this.#catalog.queue(ctx.project, queue)?.metadata ?? {};
     const posted = this.#prepare(queue, metadata, messages);
     await this.#ensureQueue(ctx.project, queue);
@@ -390,10 +401,26 @@ class Engine implements ZaqarEngine {
   }
 
   async watch(project: string, queue: string, listener: NotificationListener): Promise<() => void> {
+    return (await this.attach(project, queue, listener, 'next')).stop;
+  }
+
+  async attach(project: string, queue: string, listener: NotificationListener, start: AttachStart): Promise<AttachResult> {
+    const afterSeq = start === 'first' ? -1 : start === 'next' ? null : parseMarker(start.after);
+    if (afterSeq === null && start !== 'next') throw errors.validation('The marker is not valid.');
     const q = await this.#open(project, queue);
+    // From here to the listener's registration nothing yields: no record can slip between
+    // the replay and live delivery, and none is delivered twice.
+    const replay = afterSeq === null ? { entries: [], gap: false } : q.history.replay(afterSeq, this.#clock());
+    for (const n of replay.entries) listener(n);
     q.listeners.add(listener);
-    return () => {
-      q.listeners.delete(listener);
+    const last = replay.entries.at(-1)?.marker ?? String(q.state.lastSeq);
+    return {
+      stop: () => {
+        q.listeners.delete(listener);
+      },
+      replayed: replay.entries.length,
+      gap: replay.gap,
+      marker: last,
     };
   }
 
@@ -417,20 +444,29 @@ class Engine implements ZaqarEngine {
     if (q === undefined) {
       const state = new QueueState();
       const listeners = new Set<NotificationListener>();
+      const history = new PostHistory(this.#historyCapacity);
+      let first = true;
       const log = new FoldedLog<QueueEvent, QueueOutcome>({
         backend: this.#backend,
         log: { kind: 'queue', project, queue },
         ids: this.#ids,
         clock: this.#clock,
-        apply: (e, offset) => state.apply(e, offset),
+        apply: (e, offset) => {
+          if (first) {
+            // Whatever was posted before the first record we read is gone for us.
+            first = false;
+            history.raiseFloor(offset * SEQ_PER_OFFSET);
+          }
+          return state.apply(e, offset);
+        },
         after: (e, _offset, outcome) => {
-          if (e.type === 'post' && listeners.size > 0 && outcome.type === 'posted') {
-            notify(project, queue, e.messages, outcome.ids, state, listeners);
+          if (e.type === 'post' && outcome.type === 'posted') {
+            publish(project, queue, e.at, e.messages, outcome, history, listeners);
           }
         },
         readBackTimeoutMs: this.#timeoutMs,
       });
-      q = { state, log, listeners };
+      q = { state, log, listeners, history };
       this.#queues.set(key, q);
     }
     try {
@@ -443,21 +479,24 @@ class Engine implements ZaqarEngine {
   }
 }
 
-/** Pushes each newly stored message of a post to the queue's listeners, in log order. */
-function notify(
+/** Records each newly stored message of a post and pushes it to the listeners, in log order. */
+function publish(
   project: string,
   queue: string,
+  at: number,
   messages: readonly PostedMessage[],
-  storedIds: readonly string[],
-  state: QueueState,
+  outcome: { readonly ids: readonly string[]; readonly seqs: readonly number[] },
+  history: PostHistory,
   listeners: ReadonlySet<NotificationListener>,
 ): void {
-  const stored = new Set(storedIds);
-  let seq = state.lastSeq - storedIds.length;
-  for (const m of messages) {
-    if (!stored.has(m.id)) continue;
-    seq++;
-    const n: Notification = { project, queue, messageId: m.id, marker: String(seq), ttl: m.ttl, body: m.body };
+  if (outcome.seqs.length === 0) return; // a redelivered post: already published
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  outcome.ids.forEach((id, i) => {
+    const m = byId.get(id);
+    const seq = outcome.seqs[i];
+    if (m === undefined || seq === undefined) return;
+    const n: Notification = { project, queue, messageId: id, marker: String(seq), ttl: m.ttl, body: m.body };
+    history.push({ seq, expiresAt: at + m.ttl * 1000, notification: n });
     for (const l of listeners) {
       try {
         l(n);
@@ -465,13 +504,13 @@ function notify(
         // One listener's failure must never stall the fan-out to the others.
       }
     }
-  }
+  });
 }
 
 /** Paging marker → seq after which to list; `null` for a marker that is not ours. */
 function parseMarker(marker: string | undefined): number | null {
   if (marker === undefined || marker === '') return 0;
-  return /^\d{1,15}$/.test(marker) ? Number(marker) : null;
+  return /^\d{1,16}$/.test(marker) && Number.isSafeInteger(Number(marker)) ? Number(marker) : null;
 }
 
 function subscriptionView(

@@ -34,7 +34,7 @@ interface ClaimRecord {
 /** What applying one event decided, for the writer waiting on it. */
 export type QueueOutcome =
   | { readonly type: 'ok' }
-  | { readonly type: 'posted'; readonly ids: readonly string[] }
+  | { readonly type: 'posted'; readonly ids: readonly string[]; readonly seqs: readonly number[] }
   | { readonly type: 'popped'; readonly messages: readonly MessageView[] }
   | { readonly type: 'claimed'; readonly ids: readonly string[]; readonly moved: readonly PostedMessage[] }
   | { readonly type: 'claim_not_found' }
@@ -52,6 +52,14 @@ export interface ListFilter {
 }
 
 const OK: QueueOutcome = { type: 'ok' };
+/**
+ * A message's seq (its marker) is derived from the offset of the event that posted it, so it
+ * is the same on every pod, even one that started after retention trimmed the log's head.
+ */
+export const SEQ_PER_OFFSET = 100_000;
+/** Most messages one post may carry (so seqs of consecutive posts never overlap). */
+export const MAX_MESSAGES_PER_POST = SEQ_PER_OFFSET - 1;
+
 /** How many recent post request ids are remembered to drop redelivered posts. */
 const RECENT_POSTS = 10_000;
 /** Expired messages and claims are swept at most this often (ms of event time). */
@@ -63,8 +71,8 @@ export class QueueState {
   #order: StoredMessage[] = [];
   #deletedInOrder = 0;
   readonly #claims = new Map<string, ClaimRecord>();
-  readonly #recentPosts = new Map<string, readonly string[]>();
-  #nextSeq = 1;
+  readonly #recentPosts = new Map<string, { ids: readonly string[]; seqs: readonly number[] }>();
+  #lastSeq = 0;
   #lastSweep = 0;
   /** Offset of the last record applied. */
   lastOffset = -1;
@@ -75,7 +83,7 @@ export class QueueState {
     if (event.at - this.#lastSweep >= SWEEP_EVERY_MS) this.#sweep(event.at);
     switch (event.type) {
       case 'post':
-        return this.#post(event.rid, event.at, event.clientId, event.messages);
+        return this.#post(event.rid, event.at, event.clientId, event.messages, offset);
       case 'delete':
         return this.#deleteOne(event.id, event.claimId, event.at);
       case 'delete_many':
@@ -154,20 +162,27 @@ export class QueueState {
 
   /** Seq of the newest message ever posted (0 when none). */
   get lastSeq(): number {
-    return this.#nextSeq - 1;
+    return this.#lastSeq;
   }
 
   // ── writes ────────────────────────────────────────────────────────────────────
 
-  #post(rid: string, at: number, clientId: string | null, messages: readonly PostedMessage[]): QueueOutcome {
+  #post(
+    rid: string,
+    at: number,
+    clientId: string | null,
+    messages: readonly PostedMessage[],
+    offset: number,
+  ): QueueOutcome {
     const seen = this.#recentPosts.get(rid);
-    if (seen !== undefined) return { type: 'posted', ids: seen };
+    if (seen !== undefined) return { type: 'posted', ids: seen.ids, seqs: [] };
     const ids: string[] = [];
-    for (const p of messages) {
+    const seqs: number[] = [];
+    for (const [i, p] of messages.slice(0, MAX_MESSAGES_PER_POST).entries()) {
       if (this.#byId.has(p.id)) continue; // a redelivered foreign message; keep the first
       const m: StoredMessage = {
         id: p.id,
-        seq: this.#nextSeq++,
+        seq: offset * SEQ_PER_OFFSET + i + 1,
         body: p.body,
         createdAt: at,
         delayUntil: at + p.delay * 1000,
@@ -181,14 +196,16 @@ export class QueueState {
       };
       this.#byId.set(m.id, m);
       this.#order.push(m);
+      this.#lastSeq = m.seq;
       ids.push(m.id);
+      seqs.push(m.seq);
     }
-    this.#recentPosts.set(rid, ids);
+    this.#recentPosts.set(rid, { ids, seqs });
     if (this.#recentPosts.size > RECENT_POSTS) {
       const oldest = this.#recentPosts.keys().next();
       if (oldest.done !== true) this.#recentPosts.delete(oldest.value);
     }
-    return { type: 'posted', ids };
+    return { type: 'posted', ids, seqs };
   }
 
   /** Zaqar's single delete rules (reference §2.6). */

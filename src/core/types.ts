@@ -151,6 +151,23 @@ export interface Notification {
   readonly body: Json;
 }
 
+/** Where an attach starts: after a marker the client saw, everything still held, or only new. */
+export type AttachStart = { readonly after: string } | 'first' | 'next';
+
+export interface AttachResult {
+  /** Stops delivery. */
+  readonly stop: () => void;
+  /** How many messages were replayed. */
+  readonly replayed: number;
+  /**
+   * True when some messages posted after the marker are no longer held (retention, ttl or the
+   * history cap removed them): the replay is incomplete and the client must resynchronise.
+   */
+  readonly gap: boolean;
+  /** Marker of the newest message delivered or known at attach time ('0' when none). */
+  readonly marker: string;
+}
+
 /** A live listener on a queue's new messages; called in log order. */
 export type NotificationListener = (n: Notification) => void;
 
@@ -200,6 +217,14 @@ export interface ZaqarService {
    * listener is active (every message posted after that is delivered).
    */
   watch(project: string, queue: string, listener: NotificationListener): Promise<() => void>;
+
+  /**
+   * Reattach (our extension): like {@link watch}, but first replays, through the same
+   * listener and before this resolves, the messages still held that were posted after the
+   * given marker (or every message still held for `'first'`, none for `'next'`), then
+   * continues live — no gap and no duplicate at the seam. Throws 400 for a malformed marker.
+   */
+  attach(project: string, queue: string, listener: NotificationListener, start: AttachStart): Promise<AttachResult>;
 
   /** Whether the backend can take writes now (readiness). */
   healthy(): boolean;

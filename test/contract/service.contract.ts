@@ -364,5 +364,115 @@ export function serviceContract(name: string, target: ContractTarget): void {
         expect(seen.some((n) => n.body === 'after')).toBe(false);
       });
     });
+
+    describe('reattach (extension)', () => {
+      it('replays what was missed after a marker, then continues live', async () => {
+        const { s, a } = await fresh();
+        const first: Notification[] = [];
+        const r0 = await s.attach(a.project, 'q', (n) => first.push(n), 'next');
+        expect(r0).toMatchObject({ replayed: 0, gap: false });
+        await s.postMessages(a, 'q', [{ body: 1 }, { body: 2 }]);
+        await until(() => first.length === 2);
+        r0.stop();
+        await s.postMessages(a, 'q', [{ body: 3 }]);
+        await s.postMessages(a, 'q', [{ body: 4 }]);
+        const second: Notification[] = [];
+        const r1 = await s.attach(a.project, 'q', (n) => second.push(n), { after: first[1]?.marker ?? '' });
+        expect(r1).toMatchObject({ replayed: 2, gap: false });
+        expect(second.map((n) => n.body)).toEqual([3, 4]);
+        await s.postMessages(a, 'q', [{ body: 5 }]);
+        await until(() => second.length === 3);
+        expect(second.map((n) => n.body)).toEqual([3, 4, 5]);
+        expect(r1.marker).toBe(second[1]?.marker);
+        r1.stop();
+      });
+
+      it('answers "everything still held" and "only new", and rejects a malformed marker', async () => {
+        const { s, a } = await fresh();
+        await s.postMessages(a, 'q', [{ body: 1 }, { body: 2 }]);
+        const all: unknown[] = [];
+        expect(await s.attach(a.project, 'q', (n) => all.push(n.body), 'first')).toMatchObject({ replayed: 2, gap: false });
+        expect(all).toEqual([1, 2]);
+        const none: unknown[] = [];
+        expect(await s.attach(a.project, 'q', (n) => none.push(n.body), 'next')).toMatchObject({ replayed: 0 });
+        expect(none).toEqual([]);
+        await rejectsWith(s.attach(a.project, 'q', () => undefined, { after: 'not-a-marker' }), 400);
+      });
+
+      it('says so when ttl already removed part of the range, and replays the rest', async () => {
+        const { s, a } = await fresh();
+        const seen: Notification[] = [];
+        const r = await s.attach(a.project, 'q', (n) => seen.push(n), 'next');
+        await s.postMessages(a, 'q', [{ body: 'kept-0' }]);
+        await until(() => seen.length === 1);
+        r.stop();
+        await s.postMessages(a, 'q', [{ body: 'short', ttl: 60 }, { body: 'kept-1', ttl: 3600 }]);
+        clock.advance(61);
+        const again: unknown[] = [];
+        const r2 = await s.attach(a.project, 'q', (n) => again.push(n.body), { after: seen[0]?.marker ?? '' });
+        expect(r2).toMatchObject({ gap: true, replayed: 1 });
+        expect(again).toEqual(['kept-1']);
+      });
+
+      it('delivers every posted message exactly once, in order, to clients reattaching at random moments on random pods', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const pods = [await pod(backend), await pod(backend)];
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        const TOTAL = 5000;
+        const BATCH = 10;
+        let rnd = 42;
+        const random = (): number => {
+          rnd = (rnd * 1103515245 + 12345) % 2147483648;
+          return rnd / 2147483648;
+        };
+        interface Client { received: unknown[]; marker: string | null; stop: (() => void) | null }
+        const clients: Client[] = Array.from({ length: 6 }, () => ({ received: [], marker: null, stop: null }));
+        const attachClient = async (c: Client): Promise<void> => {
+          const podX = pods[Math.floor(random() * pods.length)] as ZaqarEngine;
+          const listener = (n: Notification): void => {
+            c.received.push(n.body);
+            c.marker = n.marker;
+          };
+          const r = await podX.attach(ctx.project, 'q', listener, c.marker === null ? 'first' : { after: c.marker });
+          expect(r.gap).toBe(false);
+          c.stop = r.stop;
+        };
+        await pods[0]?.createQueue(ctx, 'q');
+        for (const c of clients) await attachClient(c);
+        const producers = [0, 1].map(async (p) => {
+          for (let i = p * BATCH; i < TOTAL; i += 2 * BATCH) {
+            const podX = pods[p] as ZaqarEngine;
+            await podX.postMessages(ctx, 'q', Array.from({ length: BATCH }, (_, j) => ({ body: i + j })));
+            // Let the churn run between posts, so reattaches really happen mid-stream.
+            await new Promise((r) => setImmediate(r));
+          }
+        });
+        let churning = true;
+        let midStream = 0;
+        const churn = (async () => {
+          while (churning) {
+            const c = clients[Math.floor(random() * clients.length)] as Client;
+            c.stop?.();
+            c.stop = null;
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+            await attachClient(c);
+            if (churning && c.received.length > 0) midStream++;
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+          }
+        })();
+        await Promise.all(producers);
+        churning = false;
+        await churn;
+        expect(midStream).toBeGreaterThanOrEqual(10);
+        // The log order: what a fresh reader of everything still held sees.
+        const logOrder: unknown[] = [];
+        await pods[0]?.attach(ctx.project, 'q', (n) => logOrder.push(n.body), 'first');
+        expect(logOrder).toHaveLength(TOTAL);
+        expect(new Set(logOrder).size).toBe(TOTAL);
+        await until(() => clients.every((c) => c.received.length >= TOTAL), 15_000);
+        for (const c of clients) expect(c.received).toEqual(logOrder);
+      });
+    });
   });
 }

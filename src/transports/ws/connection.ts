@@ -1,0 +1,207 @@
+/**
+ * One WebSocket connection: requests answered strictly in order (one promise chain), each in
+ * the frame type it came in; notifications pushed between responses, never ahead of the
+ * response being computed; bounded send buffer; its websocket subscriptions deleted when it
+ * closes (reference §3.6, §3.7).
+ */
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from './codec.js';
+import type { Outcome } from './dispatch.js';
+import { dispatch } from './dispatch.js';
+import { NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
+import type { HandlerDeps, Session } from './handlers/index.js';
+import type { EncodedNotification, NotificationHub, NotificationSink } from './notifications.js';
+import { parseRequest } from './request.js';
+
+/** Requests queued on one connection before it stops reading from the socket. */
+const MAX_PENDING_REQUESTS = 256;
+/** ms a slow consumer gets to take its close frame before the socket is destroyed. */
+const SLOW_CONSUMER_GRACE_MS = 2_000;
+
+export interface ConnectionOptions {
+  /** Connection uuid (also in the subscriber URL). */
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly deps: HandlerDeps;
+  readonly hub: NotificationHub;
+  /** Child logger carrying `connId`. */
+  readonly logger: Logger;
+  readonly subscriberUrl: string;
+  /** Bytes of unsent data after which the peer is closed with 1008. */
+  readonly maxBufferedBytes: number;
+}
+
+interface OwnSubscription {
+  readonly project: string;
+  readonly queue: string;
+  readonly id: string;
+  readonly stop: () => void;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class Connection implements Session, NotificationSink {
+  readonly id: string;
+  readonly subscriberUrl: string;
+  /** Resolves once the connection is closed and its subscriptions are cleaned up. */
+  readonly done: Promise<void>;
+
+  readonly #socket: WebSocket;
+  readonly #deps: HandlerDeps;
+  readonly #hub: NotificationHub;
+  readonly #log: Logger;
+  readonly #maxBuffered: number;
+  readonly #subscriptions: OwnSubscription[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+  /** A request is being handled: notifications wait until its response is sent. */
+  #busy = false;
+  #deferred: Buffer[] = [];
+  #deferredBytes = 0;
+  /** Frame type of notifications: that of the last subscriber-less subscription_create. */
+  #notifyBinary = false;
+  /** No more frames are sent (closing, closed or cut off). */
+  #silenced = false;
+
+  constructor(opts: ConnectionOptions) {
+    this.id = opts.id;
+    this.subscriberUrl = opts.subscriberUrl;
+    this.#socket = opts.socket;
+    this.#deps = opts.deps;
+    this.#hub = opts.hub;
+    this.#log = opts.logger;
+    this.#maxBuffered = opts.maxBufferedBytes;
+    this.#socket.on('message', (data, isBinary) => this.#enqueue(toBuffer(data), isBinary));
+    // `ws` reports protocol violations (oversized frame → 1009, bad UTF-8 → 1007) then closes.
+    this.#socket.on('error', (err) => this.#log.info({ err }, 'ws: socket error'));
+    this.done = new Promise((resolve) => {
+      this.#socket.once('close', (code, reason) => {
+        this.#silenced = true;
+        this.#log.debug({ code, reason: reason.toString() }, 'ws: connection closed');
+        // After the frames already received are handled (one may be creating a subscription).
+        this.#chain = this.#chain.then(() => this.#cleanup()).then(resolve, resolve);
+      });
+    });
+  }
+
+  /** Closes the connection (server shutdown). */
+  shutdown(code: number, reason: string): void {
+    this.#silenced = true;
+    this.#socket.close(code, reason);
+  }
+
+  /** Destroys the socket at once. */
+  terminate(): void {
+    this.#socket.terminate();
+  }
+
+  /** {@link Session.attach}: subscription `id` now delivers to this connection. */
+  async attach(project: string, queue: string, id: string, binary: boolean): Promise<void> {
+    const stop = await this.#hub.add(this, project, queue, id);
+    this.#subscriptions.push({ project, queue, id, stop });
+    this.#notifyBinary = binary;
+  }
+
+  /** {@link NotificationSink.deliver}. */
+  deliver(n: EncodedNotification): void {
+    if (this.#silenced) return;
+    const data = n.data(this.#notifyBinary);
+    if (!this.#busy) {
+      this.#send(data, this.#notifyBinary);
+      return;
+    }
+    this.#deferred.push(data);
+    this.#deferredBytes += data.length;
+    this.#checkBackpressure();
+  }
+
+  #enqueue(data: Buffer, isBinary: boolean): void {
+    this.#pending += 1;
+    if (this.#pending > MAX_PENDING_REQUESTS && !this.#socket.isPaused) this.#socket.pause();
+    this.#chain = this.#chain
+      .then(() => this.#handle(data, isBinary))
+      .catch((err: unknown) => this.#log.error({ err }, 'ws: request handling failed'))
+      .finally(() => {
+        this.#pending -= 1;
+        if (this.#socket.isPaused && this.#pending <= MAX_PENDING_REQUESTS / 2) this.#socket.resume();
+      });
+  }
+
+  async #handle(data: Buffer, isBinary: boolean): Promise<void> {
+    const outcome = await this.#process(data, isBinary);
+    this.#logOutcome(outcome);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(responseFrame(outcome.echo, outcome.body, outcome.status), isBinary);
+    } catch (err: unknown) {
+      this.#log.error({ err }, 'ws: response could not be encoded');
+      frame = encodeFrame(responseFrame(NULL_ECHO, unexpectedError(err), 500), isBinary);
+    }
+    this.#send(frame, isBinary);
+    this.#busy = false;
+    this.#flushDeferred();
+  }
+
+  async #process(data: Buffer, isBinary: boolean): Promise<Outcome> {
+    const decoded = decodeFrame(data, isBinary);
+    if (!decoded.ok) return { echo: NULL_ECHO, status: 400, body: protocolError(decoded.error) };
+    const parsed = parseRequest(decoded.value);
+    if (!parsed.ok) {
+      const { echo, status, error } = parsed.rejection;
+      return { echo, status, body: protocolError(error) };
+    }
+    this.#busy = true;
+    return dispatch(parsed.request, isBinary, this, this.#deps);
+  }
+
+  #logOutcome(o: Outcome): void {
+    const fields = { action: o.echo.action, status: o.status };
+    if (o.status >= 500) this.#log.error({ ...fields, err: o.failure }, 'ws: request failed');
+    else if (o.status >= 400) this.#log.info({ ...fields, body: o.body }, 'ws: request rejected');
+    else this.#log.debug(fields, 'ws: request handled');
+  }
+
+  #flushDeferred(): void {
+    const frames = this.#deferred;
+    this.#deferred = [];
+    this.#deferredBytes = 0;
+    for (const data of frames) this.#send(data, this.#notifyBinary);
+  }
+
+  #send(data: Buffer, binary: boolean): void {
+    if (this.#silenced || this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(data, { binary });
+    this.#checkBackpressure();
+  }
+
+  /** A peer that does not read is cut off rather than buffered without bound (style 18). */
+  #checkBackpressure(): void {
+    if (this.#silenced) return;
+    const buffered = this.#socket.bufferedAmount + this.#deferredBytes;
+    if (buffered <= this.#maxBuffered) return;
+    this.#log.warn({ buffered, limit: this.#maxBuffered }, 'ws: slow consumer closed');
+    this.#silenced = true;
+    this.#deferred = [];
+    this.#deferredBytes = 0;
+    this.#socket.close(1008, 'Send buffer limit exceeded (slow consumer).');
+    setTimeout(() => this.#socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+  }
+
+  /** Stops delivery and deletes this connection's websocket subscriptions (reference §3.6). */
+  async #cleanup(): Promise<void> {
+    const subs = this.#subscriptions.splice(0);
+    for (const s of subs) s.stop();
+    const { service } = this.#deps;
+    const results = await Promise.allSettled(
+      subs.map((s) => service.deleteSubscription({ project: s.project, clientId: null }, s.queue, s.id)),
+    );
+    for (const r of results) {
+      if (r.status === 'rejected') this.#log.error({ err: r.reason }, 'ws: subscription cleanup failed');
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Subscription actions (reference §3.5 "Subscriptions", §3.6).
+ */
+import type { CreateSubscriptionOptions } from '../../../core/types.js';
+import { subscriptionJson } from '../views.js';
+import type { Handler } from './types.js';
+import { reply } from './types.js';
+
+/**
+ * Without `subscriber` the connection itself subscribes: delivery is active before the 201
+ * is answered. A duplicate is always a 409 with a plain string on WS (unlike REST).
+ */
+export const subscriptionCreate: Handler<'subscription_create'> = async (call, { service }) => {
+  const { body, ctx, session } = call;
+  const q = body.queue_name;
+  const own = body.subscriber === undefined;
+  const opts: { -readonly [K in keyof CreateSubscriptionOptions]: CreateSubscriptionOptions[K] } = {
+    subscriber: body.subscriber ?? session.subscriberUrl,
+  };
+  if (body.ttl !== undefined) opts.ttl = body.ttl;
+  if (body.options !== undefined) opts.options = body.options;
+  const result = await service.createSubscription(ctx, q, opts);
+  if (!result.created) return reply(409, `Subscription ${q} not created.`);
+  if (own) {
+    try {
+      await session.attach(ctx.project, q, result.id, call.binary);
+    } catch (e: unknown) {
+      await service.deleteSubscription(ctx, q, result.id);
+      throw e;
+    }
+  }
+  return reply(201, { subscription_id: result.id, message: `Subscription ${q} created.` });
+};
+
+export const subscriptionList: Handler<'subscription_list'> = async ({ body, ctx }, { service }) => {
+  const opts: { marker?: string; limit?: number } = {};
+  if (body.marker !== undefined) opts.marker = body.marker;
+  if (body.limit !== undefined) opts.limit = body.limit;
+  const subs = await service.listSubscriptions(ctx, body.queue_name, opts);
+  return reply(200, { subscriptions: subs.map(subscriptionJson) });
+};
+
+export const subscriptionGet: Handler<'subscription_get'> = async ({ body, ctx }, { service }) => {
+  const sub = await service.getSubscription(ctx, body.queue_name, body.subscription_id);
+  return reply(200, subscriptionJson(sub));
+};
+
+export const subscriptionDelete: Handler<'subscription_delete'> = async ({ body, ctx }, { service }) => {
+  await service.deleteSubscription(ctx, body.queue_name, body.subscription_id);
+  return reply(204, `Subscription ${body.subscription_id} removed.`);
+};

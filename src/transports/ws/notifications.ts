@@ -1,0 +1,145 @@
+/**
+ * Fan-out of notifications to websocket subscribers (reference §3.6). One `service.watch`
+ * per (project, queue) however many connections subscribe; each notification is serialized
+ * at most once per frame type and the same buffer is sent to every subscriber. Delivery to a
+ * subscription stops once the service says it is gone (deleted or its ttl ran out).
+ */
+import type { Logger } from 'pino';
+import type { Notification, ZaqarService } from '../../core/types.js';
+import { encodeFrame } from './codec.js';
+import { notificationFrame } from './frames.js';
+
+/** A notification with its two encodings computed lazily, once. */
+export class EncodedNotification {
+  #text: Buffer | null = null;
+  #binary: Buffer | null = null;
+
+  constructor(readonly notification: Notification) {}
+
+  /** The frame data for a text (`false`) or MessagePack (`true`) subscriber. */
+  data(binary: boolean): Buffer {
+    if (binary) return (this.#binary ??= encodeFrame(notificationFrame(this.notification), true));
+    return (this.#text ??= encodeFrame(notificationFrame(this.notification), false));
+  }
+}
+
+/** Where a subscription's notifications go (a connection). */
+export interface NotificationSink {
+  deliver(n: EncodedNotification): void;
+}
+
+interface Subscriber {
+  readonly sink: NotificationSink;
+  readonly project: string;
+  readonly queue: string;
+  readonly id: string;
+}
+
+interface Watch {
+  readonly key: string;
+  readonly subscribers: Set<Subscriber>;
+  /** Resolves once the service delivers; rejects if `watch` failed. */
+  readonly ready: Promise<void>;
+  unwatch: (() => void) | null;
+}
+
+export class NotificationHub {
+  readonly #watches = new Map<string, Watch>();
+  readonly #service: ZaqarService;
+  readonly #logger: Logger;
+
+  constructor(service: ZaqarService, logger: Logger) {
+    this.#service = service;
+    this.#logger = logger;
+  }
+
+  /**
+   * Starts delivering `queue`'s notifications for subscription `id` to `sink`. Resolves once
+   * active; returns the function that stops it (idempotent).
+   */
+  async add(sink: NotificationSink, project: string, queue: string, id: string): Promise<() => void> {
+    const key = `${project}\u0000${queue}`;
+    const watch = this.#watches.get(key) ?? this.#startWatch(key, project, queue);
+    const sub: Subscriber = { sink, project, queue, id };
+    watch.subscribers.add(sub);
+    try {
+      await watch.ready;
+    } catch (e: unknown) {
+      watch.subscribers.delete(sub);
+      throw e;
+    }
+    return () => this.#remove(key, watch, sub);
+  }
+
+  /** Stops every watch; idempotent. */
+  close(): void {
+    for (const [key, watch] of this.#watches) {
+      watch.subscribers.clear();
+      this.#stopWatch(key, watch);
+    }
+  }
+
+  #startWatch(key: string, project: string, queue: string): Watch {
+    const subscribers = new Set<Subscriber>();
+    const watch: Watch = {
+      key,
+      subscribers,
+      unwatch: null,
+      ready: this.#service.watch(project, queue, (n) => this.#fanOut(watch, n)).then(
+        (unwatch) => {
+          watch.unwatch = unwatch;
+          if (subscribers.size === 0) this.#stopWatch(key, watch);
+        },
+        (e: unknown) => {
+          if (this.#watches.get(key) === watch) this.#watches.delete(key);
+          throw e;
+        },
+      ),
+    };
+    // The rejection is handled by every `add` awaiting it; this keeps it from being unhandled.
+    watch.ready.catch(() => undefined);
+    this.#watches.set(key, watch);
+    return watch;
+  }
+
+  #remove(key: string, watch: Watch, sub: Subscriber): void {
+    watch.subscribers.delete(sub);
+    if (watch.subscribers.size === 0 && watch.unwatch !== null) this.#stopWatch(key, watch);
+  }
+
+  #stopWatch(key: string, watch: Watch): void {
+    if (this.#watches.get(key) === watch) this.#watches.delete(key);
+    const unwatch = watch.unwatch;
+    watch.unwatch = null;
+    if (unwatch === null) return;
+    try {
+      unwatch();
+    } catch (e: unknown) {
+      this.#logger.error({ err: e }, 'ws: unwatch failed');
+    }
+  }
+
+  #fanOut(watch: Watch, n: Notification): void {
+    const encoded = new EncodedNotification(n);
+    for (const sub of watch.subscribers) {
+      // Project isolation is the key of the watch; checking again costs nothing.
+      if (n.project !== sub.project || n.queue !== sub.queue) continue;
+      if (!this.#service.subscriptionAlive(sub.project, sub.queue, sub.id)) {
+        watch.subscribers.delete(sub);
+        continue;
+      }
+      try {
+        sub.sink.deliver(encoded);
+      } catch (e: unknown) {
+        this.#logger.error({ err: e, subscription: sub.id }, 'ws: notification delivery failed');
+      }
+    }
+    // Not from inside the service's listener call: stop an idle watch right after it.
+    if (watch.subscribers.size === 0) queueMicrotask(() => this.#stopIfIdle(watch));
+  }
+
+  #stopIfIdle(watch: Watch): void {
+    if (watch.subscribers.size !== 0 || watch.unwatch === null) return;
+    this.#stopWatch(watch.key, watch);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The Zaqar WebSocket server: its own HTTP server, `ws` in `noServer` mode (upgrade handled
+ * here, any path and query accepted), one {@link Connection} per socket, a shared
+ * {@link NotificationHub} and a ping/pong {@link Heartbeat}.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { Limits } from '../../core/limits.js';
+import type { ZaqarService } from '../../core/types.js';
+import { Connection } from './connection.js';
+import { Heartbeat } from './heartbeat.js';
+import { NotificationHub } from './notifications.js';
+
+export interface WsDeps {
+  service: ZaqarService;
+  limits: Limits;
+  logger: Logger;
+  /** Max frame size in bytes, default `limits.maxMessagesPostSize` + 64 KiB (larger → close 1009). */
+  maxFrameBytes?: number;
+  /** ms between ping frames, default 30000. */
+  heartbeatIntervalMs?: number;
+  /** Bytes of unsent data after which a slow subscriber is closed with 1008, default 4 MiB. */
+  maxBufferedBytes?: number;
+}
+
+export interface WsServer {
+  /** Listens; resolves with the bound port (`0` picks a free one). */
+  listen(port: number, host: string): Promise<number>;
+  /** Closes every connection (1001), deletes their subscriptions, stops listening. Idempotent. */
+  close(): Promise<void>;
+  /** Open WebSocket connections. */
+  readonly connectionCount: number;
+}
+
+const DEFAULT_HEARTBEAT_MS = 30_000;
+const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** ms connections get to finish the closing handshake on shutdown before being destroyed. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** Host part of the subscriber URL of websocket subscriptions (Zaqar: bind or hostname). */
+function advertisedHost(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '::') return hostname();
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export function createWsServer(deps: WsDeps): WsServer {
+  const log = deps.logger;
+  const maxBufferedBytes = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const handlerDeps = { service: deps.service, limits: deps.limits };
+  const hub = new NotificationHub(deps.service, log);
+  const heartbeat = new Heartbeat(deps.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
+  const open = new Set<Connection>();
+  const finishing = new Set<Promise<void>>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    clientTracking: false,
+    maxPayload: deps.maxFrameBytes ?? deps.limits.maxMessagesPostSize + 64 * 1024,
+  });
+  const http = createServer(onPlainRequest);
+  let notifyBase = 'http://localhost:0';
+  let closing: Promise<void> | null = null;
+
+  function onPlainRequest(_req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+    res.end('Upgrade Required');
+  }
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => log.debug({ err }, 'ws: upgrade socket error'));
+    if (closing !== null) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, accept);
+  });
+
+  function accept(socket: WebSocket): void {
+    const id = randomUUID();
+    const logger = log.child({ connId: id });
+    const conn = new Connection({
+      id,
+      socket,
+      deps: handlerDeps,
+      hub,
+      logger,
+      subscriberUrl: `${notifyBase}/${id}`,
+      maxBufferedBytes,
+    });
+    open.add(conn);
+    heartbeat.add(socket);
+    socket.on('pong', () => heartbeat.pong(socket));
+    socket.once('close', () => {
+      open.delete(conn);
+      heartbeat.remove(socket);
+    });
+    const done = conn.done.finally(() => finishing.delete(done));
+    finishing.add(done);
+    logger.debug('ws: connection opened');
+  }
+
+  async function listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = (http.address() as AddressInfo).port;
+    notifyBase = `http://${advertisedHost(host)}:${bound}`;
+    heartbeat.start();
+    log.info({ host, port: bound }, 'ws: listening');
+    return bound;
+  }
+
+  async function shutdown(): Promise<void> {
+    heartbeat.stop();
+    for (const conn of open) conn.shutdown(1001, 'Server shutting down');
+    const drained = Promise.allSettled([...finishing]);
+    await Promise.race([drained, delay(CLOSE_TIMEOUT_MS)]);
+    for (const conn of open) conn.terminate();
+    await Promise.race([Promise.allSettled([...finishing]), delay(CLOSE_TIMEOUT_MS)]);
+    hub.close();
+    wss.close();
+    if (!http.listening) return;
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+  }
+
+  return {
+    listen,
+    close: () => (closing ??= shutdown()),
+    get connectionCount() {
+      return open.size;
+    },
+  };
+}

@@ -21,6 +21,9 @@ import type {
   ClaimView,
   CreateSubscriptionOptions,
   CreateSubscriptionResult,
+  ForeignMessage,
+  IngestOutcome,
+  Json,
   JsonObject,
   ListMessagesOptions,
   ListMessagesResult,
@@ -49,10 +52,16 @@ export interface EngineDeps {
   readonly historyCapacity?: number;
 }
 
-/** The service plus its lifecycle. */
+/** The service plus its lifecycle, and the way in for messages published straight to the broker. */
 export interface ZaqarEngine extends ZaqarService {
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Stores a foreign message like a post (validated against the queue's schema, queue created
+   * lazily). Resolves once stored durably, dead-lettered or dropped; rejects only when the
+   * backend is unavailable (the caller then retries: the delivery must not be acknowledged).
+   */
+  ingest(message: ForeignMessage): Promise<IngestOutcome>;
 }
 
 interface QueueHandle {
@@ -203,6 +212,36 @@ class Engine implements ZaqarEngine {
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#write(ctx.project, queue, { type: 'post', clientId: ctx.clientId, messages: posted });
     return o.type === 'posted' ? [...o.ids] : [];
+  }
+
+  async ingest(f: ForeignMessage): Promise<IngestOutcome> {
+    let messages: NewMessage[];
+    try {
+      assertQueueName(f.queue, f.project);
+      messages = foreignMessages(f.payload);
+      if (messages.length === 0) throw errors.validation('No messages to enqueu.');
+      const metadata = this.#catalog.queue(f.project, f.queue)?.metadata ?? {};
+      const posted = this.#prepare(f.queue, metadata, messages);
+      await this.#ensureQueue(f.project, f.queue);
+      const event = { type: 'post' as const, clientId: null, messages: posted };
+      const o = await this.#write(f.project, f.queue, event, f.messageId);
+      return { type: 'stored', ids: o.type === 'posted' ? o.ids : [] };
+    } catch (e) {
+      if (!(e instanceof ZaqarError) || e.status !== 400) throw e;
+      return this.#rejectForeign(f, e.description);
+    }
+  }
+
+  /** An invalid foreign message goes to the queue's dead-letter queue, if any, unvalidated. */
+  async #rejectForeign(f: ForeignMessage, reason: string): Promise<IngestOutcome> {
+    const metadata = this.#catalog.queue(f.project, f.queue)?.metadata;
+    const dlq = metadata?.['_dead_letter_queue'];
+    if (typeof dlq !== 'string' || dlq === '' || dlq === f.queue) return { type: 'dropped', reason };
+    const ttl = rules.metadataInt(metadata, '_dead_letter_queue_messages_ttl') ?? this.#limits.defaultMessageTtl;
+    await this.#ensureQueue(f.project, dlq);
+    const messages = [{ id: this.#ids(), body: f.payload, ttl, delay: 0 }];
+    await this.#write(f.project, dlq, { type: 'post', clientId: null, messages }, f.messageId);
+    return { type: 'dead_lettered', reason, deadLetterQueue: dlq };
   }
 
   /** Resolves ttl and delay, checks ranges and the queue's schema; nothing is stored on failure. */
@@ -432,9 +471,9 @@ class Engine implements ZaqarEngine {
     await this.#catalogLog.write({ type: 'queue_create', project, queue, metadata: {} });
   }
 
-  async #write(project: string, queue: string, event: Unstamped<QueueEvent>): Promise<QueueOutcome> {
+  async #write(project: string, queue: string, event: Unstamped<QueueEvent>, rid?: string): Promise<QueueOutcome> {
     const q = await this.#open(project, queue);
-    return q.log.write(event);
+    return q.log.write(event, rid);
   }
 
   /** The folded log of a queue, opened (tailed and caught up) on first use. */
@@ -505,6 +544,21 @@ function publish(
       }
     }
   });
+}
+
+/** The messages a foreign payload carries (see {@link ForeignMessage.payload}). */
+function foreignMessages(payload: Json): NewMessage[] {
+  const isObject = (v: Json | undefined): v is { [k: string]: Json } =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const one = (m: Json): NewMessage => {
+    if (!isObject(m) || !('body' in m)) throw errors.validation('Missing "body" field.');
+    const ttl = m['ttl'];
+    if (ttl !== undefined && typeof ttl !== 'number') throw errors.validation('The value of the "ttl" field must be a int.');
+    return ttl === undefined ? { body: m['body'] ?? null } : { body: m['body'] ?? null, ttl };
+  };
+  if (isObject(payload) && Array.isArray(payload['messages'])) return payload['messages'].map(one);
+  if (isObject(payload) && 'body' in payload) return [one(payload)];
+  return [{ body: payload }];
 }
 
 /** Paging marker → seq after which to list; `null` for a marker that is not ours. */

@@ -56,10 +56,11 @@ export class FoldedLog<E extends LogEvent, O> {
 
   /**
    * Appends an event (the writer's rid and time are stamped here) and resolves with what the
-   * fold decided for it. Rejects with 503 when the backend refuses or the read-back times out.
+   * fold decided for it. A caller-given `requestId` makes a retried write idempotent (the fold
+   * drops a second post with the same rid). Rejects with 503 when the backend refuses or the read-back times out.
    */
-  write(partial: Unstamped<E>): Promise<O> {
-    const rid = this.#o.ids();
+  write(partial: Unstamped<E>, requestId?: string): Promise<O> {
+    const rid = requestId ?? this.#o.ids();
     const event = { ...partial, rid, at: this.#o.clock() } as E;
     return new Promise<O>((resolve, reject) => {
       const timer = setTimeout(() => {

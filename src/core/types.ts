@@ -229,3 +229,25 @@ export interface ZaqarService {
   /** Whether the backend can take writes now (readiness). */
   healthy(): boolean;
 }
+
+/** A message published straight to the broker by a foreign producer (not through the API). */
+export interface ForeignMessage {
+  readonly project: string;
+  readonly queue: string;
+  /**
+   * The parsed JSON payload: a Zaqar post body (`{"messages": [...]}`), one message
+   * (`{"body": ..., "ttl": ...}`), or anything else, taken as the body of one message.
+   */
+  readonly payload: Json;
+  /** The producer's message id, when it gave one: a redelivery with the same id is stored once. */
+  readonly messageId?: string;
+}
+
+/**
+ * What became of a foreign message. Foreign messages cannot be refused at the door: invalid
+ * ones go to the queue's dead-letter queue when it has one, else are dropped — never delivered.
+ */
+export type IngestOutcome =
+  | { readonly type: 'stored'; readonly ids: readonly string[] }
+  | { readonly type: 'dead_lettered'; readonly reason: string; readonly deadLetterQueue: string }
+  | { readonly type: 'dropped'; readonly reason: string };

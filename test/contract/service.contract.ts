@@ -365,6 +365,58 @@ export function serviceContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('messages published straight to the broker (ingest)', () => {
+      const strict: MessageValidator = {
+        hasSchema: (n) => n === 'strict',
+        validate: (_q, md, bodies) =>
+          md['_schema'] === 'strict' && bodies.some((b) => typeof b !== 'object' || b === null)
+            ? 'Message 1 is invalid: / must be object'
+            : null,
+      };
+
+      it('stores the three payload forms, creating the queue lazily and notifying watchers', async () => {
+        const { s, a } = await fresh();
+        const seen: unknown[] = [];
+        await s.watch(a.project, 'wf', (n) => seen.push(n.body));
+        const r1 = await s.ingest({ project: a.project, queue: 'wf', payload: { type: 'x.y', payload: { status: 'RUNNING' } } });
+        const r2 = await s.ingest({ project: a.project, queue: 'wf', payload: { body: 'one', ttl: 120 } });
+        const r3 = await s.ingest({ project: a.project, queue: 'wf', payload: { messages: [{ body: 1 }, { body: 2 }] } });
+        expect([r1.type, r2.type, r3.type]).toEqual(['stored', 'stored', 'stored']);
+        const listed = (await s.listMessages(a, 'wf', {})).messages;
+        expect(listed.map((m) => m.body)).toEqual([{ type: 'x.y', payload: { status: 'RUNNING' } }, 'one', 1, 2]);
+        expect(listed[1]?.ttl).toBe(120);
+        await until(() => seen.length === 4);
+      });
+
+      it('stores a redelivered message (same message id) once', async () => {
+        const { s, a } = await fresh();
+        await s.ingest({ project: a.project, queue: 'wf', payload: 'hello', messageId: 'm-1' });
+        await s.ingest({ project: a.project, queue: 'wf', payload: 'hello', messageId: 'm-1' });
+        expect((await s.queueStats(a, 'wf')).total).toBe(1);
+      });
+
+      it('dead-letters or drops an invalid message, never delivering it', async () => {
+        const { s, a } = await fresh(strict);
+        await s.createQueue(a, 'with-dlq', { _schema: 'strict', _dead_letter_queue: 'bad' });
+        await s.createQueue(a, 'no-dlq', { _schema: 'strict' });
+        const seen: unknown[] = [];
+        await s.watch(a.project, 'with-dlq', (n) => seen.push(n.body));
+        await s.watch(a.project, 'no-dlq', (n) => seen.push(n.body));
+        expect(await s.ingest({ project: a.project, queue: 'with-dlq', payload: 7 })).toMatchObject({
+          type: 'dead_lettered',
+          deadLetterQueue: 'bad',
+          reason: 'Message 1 is invalid: / must be object',
+        });
+        expect(await s.ingest({ project: a.project, queue: 'no-dlq', payload: 8 })).toMatchObject({ type: 'dropped' });
+        expect(await s.ingest({ project: a.project, queue: 'bad name', payload: {} })).toMatchObject({ type: 'dropped' });
+        expect((await s.listMessages(a, 'bad', {})).messages.map((m) => m.body)).toEqual([7]);
+        expect((await s.queueStats(a, 'with-dlq')).total + (await s.queueStats(a, 'no-dlq')).total).toBe(0);
+        await s.ingest({ project: a.project, queue: 'no-dlq', payload: { ok: true } });
+        await until(() => seen.length === 1);
+        expect(seen).toEqual([{ ok: true }]);
+      });
+    });
+
     describe('reattach (extension)', () => {
       it('replays what was missed after a marker, then continues live', async () => {
         const { s, a } = await fresh();

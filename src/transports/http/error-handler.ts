@@ -18,7 +18,8 @@ function restTitle(e: ZaqarError): string {
 
 function send(reply: FastifyReply, status: number, body: Record<string, string> | null): void {
   reply.code(status).header('content-type', JSON_TYPE).header('vary', 'Accept');
-  void reply.send(body === null ? '' : pyJson(body));
+  // A Buffer keeps fastify from appending a charset to Zaqar's plain `application/json`.
+  void reply.send(Buffer.from(body === null ? '' : pyJson(body)));
 }
 
 /** Renders any thrown value; returns nothing, the reply is sent. */

@@ -35,6 +35,6 @@ export function resource(app: FastifyInstance, url: string, handlers: Partial<Re
     method: 'OPTIONS',
     url,
     config: { routingOnly: true },
-    handler: async (_request, reply) => reply.code(200).header('allow', allow).header('content-type', 'application/json').send(''),
+    handler: async (_request, reply) => reply.code(200).header('allow', allow).header('content-type', 'application/json').send(Buffer.alloc(0)),
   });
 }

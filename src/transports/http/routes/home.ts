@@ -39,7 +39,7 @@ export function registerHomeRoutes(app: FastifyInstance, deps: HttpDeps): void {
         .code(200)
         .header('content-type', 'application/json-home')
         .header('cache-control', 'max-age=86400')
-        .send(HOME_DOC_TEXT),
+        .send(Buffer.from(HOME_DOC_TEXT)),
   });
   resource(app, '/v2/ping', {
     GET: async (_req, reply) => sendEmpty(reply, deps.service.healthy() ? 204 : 503),

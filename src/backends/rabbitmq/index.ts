@@ -1,0 +1,505 @@
+/**
+ * The RabbitMQ backend: each log is a RabbitMQ stream; foreign producers publish to a topic
+ * exchange whose messages reach the core through an ingress queue.
+ *
+ * Layout: connection.ts (one connection per pod, reconnect, states), topology.ts (names,
+ * declarations), publisher.ts (confirms, drain, timeout), consumer.ts (tails), ingress.ts
+ * (foreign messages), errors.ts (amqplib → core errors), diagnostics.ts (what is reported).
+ */
+import type { Channel, ChannelModel } from 'amqplib';
+import type { LogEvent } from '../../core/events.js';
+import type { Backend, BackendStatus, LogRef, Tail, TailHandler, TailStart } from '../../core/ports.js';
+import { AmqpConnection } from './connection.js';
+import type { StateChange } from './connection.js';
+import { StreamTail, streamOffsetOf } from './consumer.js';
+import type { Diagnostic } from './diagnostics.js';
+import { AMQP_REPLY, brokerUnavailable, describe, replyCodeOf, toCoreError } from './errors.js';
+import { IngressConsumer } from './ingress.js';
+import type { ForeignMessageHandler } from './ingress.js';
+import { Publisher, UnroutableError } from './publisher.js';
+import { declarePublicTopology, streamArguments, streamNameOf, topologyNames } from './topology.js';
+import type { IngressSettings, StreamSettings, TopologyNames } from './topology.js';
+
+export type { Diagnostic } from './diagnostics.js';
+export type { ForeignDelivery, ForeignMessage, ForeignMessageHandler } from './ingress.js';
+export { parseForeignMessage } from './ingress.js';
+export { parseRoutingKey, routingKeyOf, streamNameOf, topologyNames } from './topology.js';
+export { FATAL_REPLY_CODES } from './errors.js';
+
+/** Longest Zaqar message ttl (14 days) plus one day, in seconds. */
+export const DEFAULT_RETENTION_SECONDS = 1_209_600 + 86_400;
+/** Small segments so age retention fires on small queues (it drops whole segments only). */
+export const DEFAULT_SEGMENT_BYTES = 8_000_000;
+
+/** Options of {@link RabbitMqBackend}. Only `url` is required. */
+export interface RabbitMqBackendOptions {
+  /** AMQP URL, e.g. `amqp://user:pass@host:5672/vhost`. */
+  readonly url: string;
+  /** Public topic exchange; also the prefix of every other name. Default `zaqar`. */
+  readonly exchange?: string;
+  /** `x-max-age` of queue streams, seconds. Default {@link DEFAULT_RETENTION_SECONDS}. Must exceed the longest message ttl. */
+  readonly retentionSeconds?: number;
+  /** `x-max-age` of the catalogue stream, seconds; null (default) keeps it forever. */
+  readonly catalogRetentionSeconds?: number | null;
+  /** `x-stream-max-segment-size-bytes`. Default {@link DEFAULT_SEGMENT_BYTES}. */
+  readonly segmentBytes?: number;
+  /** Socket connect timeout per attempt, ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Bound on one append (declare + publish + confirm), ms. Default 5000. */
+  readonly confirmTimeoutMs?: number;
+  /** AMQP heartbeat, seconds. Default 5. */
+  readonly heartbeatSeconds?: number;
+  /** Reconnect backoff bounds, ms. Defaults 100 and 10000. */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Per-consumer prefetch of tails. Default 256. */
+  readonly tailPrefetch?: number;
+  /** Prefetch of the ingress consumer. Default 64. */
+  readonly ingressPrefetch?: number;
+  /** Ingress queue type. Default `quorum`. */
+  readonly ingressQueueType?: 'quorum' | 'classic';
+  /** Quorum ingress: deliveries before a message that keeps failing is dead-lettered. Default 20. */
+  readonly ingressDeliveryLimit?: number;
+  /** How long `firstOffset` waits for a record of a stream that looks empty, ms. Default 300. */
+  readonly emptyProbeMs?: number;
+}
+
+interface Settings {
+  readonly connectTimeoutMs: number;
+  readonly confirmTimeoutMs: number;
+  readonly heartbeatSeconds: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly tailPrefetch: number;
+  readonly ingressPrefetch: number;
+  readonly emptyProbeMs: number;
+  readonly streams: StreamSettings;
+  readonly ingress: IngressSettings;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`${name} must be a positive integer (got ${String(v)})`);
+  return v;
+}
+
+function settingsOf(o: RabbitMqBackendOptions): Settings {
+  const catalog = o.catalogRetentionSeconds ?? null;
+  return {
+    connectTimeoutMs: positiveInt('connectTimeoutMs', o.connectTimeoutMs, 5000),
+    confirmTimeoutMs: positiveInt('confirmTimeoutMs', o.confirmTimeoutMs, 5000),
+    heartbeatSeconds: positiveInt('heartbeatSeconds', o.heartbeatSeconds, 5),
+    reconnectMinMs: positiveInt('reconnectMinMs', o.reconnectMinMs, 100),
+    reconnectMaxMs: positiveInt('reconnectMaxMs', o.reconnectMaxMs, 10_000),
+    tailPrefetch: positiveInt('tailPrefetch', o.tailPrefetch, 256),
+    ingressPrefetch: positiveInt('ingressPrefetch', o.ingressPrefetch, 64),
+    emptyProbeMs: positiveInt('emptyProbeMs', o.emptyProbeMs, 300),
+    streams: {
+      retentionSeconds: positiveInt('retentionSeconds', o.retentionSeconds, DEFAULT_RETENTION_SECONDS),
+      catalogRetentionSeconds: catalog === null ? null : positiveInt('catalogRetentionSeconds', catalog, 1),
+      segmentBytes: positiveInt('segmentBytes', o.segmentBytes, DEFAULT_SEGMENT_BYTES),
+    },
+    ingress: {
+      queueType: o.ingressQueueType ?? 'quorum',
+      deliveryLimit: positiveInt('ingressDeliveryLimit', o.ingressDeliveryLimit, 20),
+    },
+  };
+}
+
+/** Rejects with a 503 after `ms` unless `work` settles first. */
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(brokerUnavailable(`${what} The message broker did not answer in time.`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const CLOSED_TAIL: Tail = { close: () => undefined };
+
+/**
+ * {@link Backend} on RabbitMQ streams. See docs in the module comment of each file; the
+ * contract is the port's.
+ *
+ * Beyond the port: {@link onForeignMessage} (messages workflows publish to the exchange) and
+ * {@link onDiagnostic} (reconnects, skipped records, … for logs and metrics).
+ */
+export class RabbitMqBackend implements Backend {
+  readonly name = 'rabbitmq';
+  readonly #s: Settings;
+  readonly #names: TopologyNames;
+  readonly #conn: AmqpConnection;
+  readonly #statusListeners = new Set<(status: BackendStatus) => void>();
+  readonly #diagnosticListeners = new Set<(d: Diagnostic) => void>();
+  readonly #tails = new Map<string, Set<StreamTail>>();
+  readonly #ingress: IngressConsumer;
+  #unwatchConn: () => void;
+  #status: BackendStatus = { type: 'down' };
+  #started: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+  #model: ChannelModel | null = null;
+  #publisher: Promise<Publisher> | null = null;
+  #topoChannel: Promise<Channel> | null = null;
+  /** Streams declared on the current connection. */
+  #declared = new Map<string, Promise<void>>();
+
+  constructor(options: RabbitMqBackendOptions) {
+    this.#s = settingsOf(options);
+    this.#names = topologyNames(options.exchange ?? 'zaqar');
+    this.#conn = new AmqpConnection({
+      url: options.url,
+      connectTimeoutMs: this.#s.connectTimeoutMs,
+      heartbeatSeconds: this.#s.heartbeatSeconds,
+      backoffMinMs: this.#s.reconnectMinMs,
+      backoffMaxMs: this.#s.reconnectMaxMs,
+      setup: (model) => this.#setup(model),
+      onRetry: ({ attempt, delayMs, cause }) =>
+        this.#report({ type: 'reconnect_scheduled', attempt, delayMs, cause: describe(cause) }),
+      onBlocked: (blocked, reason) =>
+        this.#report(blocked ? { type: 'connection_blocked', reason: reason ?? '' } : { type: 'connection_unblocked' }),
+    });
+    this.#unwatchConn = this.#conn.onStateChange((change) => this.#onStateChange(change));
+    this.#ingress = new IngressConsumer({
+      queue: this.#names.ingressQueue,
+      prefetch: this.#s.ingressPrefetch,
+      openChannel: () => this.#openChannel(),
+      isConnected: () => this.#conn.state === 'connected',
+      report: (d) => this.#report(d),
+      retryDelayMs: this.#s.reconnectMinMs,
+    });
+  }
+
+  /**
+   * Connects (idempotent). Resolves on the first successful connection; rejects with
+   * `ZQR_ERR_INTERNAL` for a fatal reply code (bad credentials, unknown vhost) or when closed
+   * first. While the broker is unreachable it stays pending and keeps retrying: race it with a
+   * timeout to boot without the broker (status stays `down`, appends get 503).
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#conn.start().catch((err: unknown) => {
+      throw toCoreError(err, 'Could not connect to the message broker.');
+    });
+    return this.#started;
+  }
+
+  status(): BackendStatus {
+    return this.#status;
+  }
+
+  onStatus(listener: (status: BackendStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /** Subscribes to {@link Diagnostic}s; returns the unsubscribe function. */
+  onDiagnostic(listener: (d: Diagnostic) => void): () => void {
+    this.#diagnosticListeners.add(listener);
+    return () => this.#diagnosticListeners.delete(listener);
+  }
+
+  /**
+   * Sets the handler of foreign messages (published by workflows to the exchange with routing
+   * key `<project>.<queue>`, see {@link routingKeyOf}). Consumption of the ingress queue starts
+   * when a handler is set and stops when the returned function is called. One handler at a time.
+   */
+  onForeignMessage(handler: ForeignMessageHandler): () => void {
+    this.#ingress.setHandler(handler);
+    return () => this.#ingress.setHandler(null);
+  }
+
+  async append(log: LogRef, event: LogEvent): Promise<void> {
+    if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
+    if (this.#conn.state !== 'connected') {
+      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
+    }
+    const stream = streamNameOf(this.#names, log);
+    const content = Buffer.from(JSON.stringify(event), 'utf8');
+    try {
+      await withDeadline(this.#appendTo(stream, content, event.rid), this.#s.confirmTimeoutMs, 'Write failed.');
+    } catch (err) {
+      throw toCoreError(err, 'Write failed.');
+    }
+  }
+
+  tail(log: LogRef, start: TailStart, handler: TailHandler): Tail {
+    if (this.#closing !== null) return CLOSED_TAIL;
+    const stream = streamNameOf(this.#names, log);
+    const tail = new StreamTail(stream, start, handler, {
+      openChannel: () => this.#openChannel(),
+      ensureStream: (name) => this.#ensureStream(name),
+      isConnected: () => this.#conn.state === 'connected',
+      report: (d) => this.#report(d),
+      prefetch: this.#s.tailPrefetch,
+      retryDelayMs: this.#s.reconnectMinMs,
+      onClosed: (t) => this.#forgetTail(t),
+    });
+    let set = this.#tails.get(stream);
+    if (set === undefined) {
+      set = new Set();
+      this.#tails.set(stream, set);
+    }
+    set.add(tail);
+    if (this.#conn.state === 'connected') tail.attach();
+    return tail;
+  }
+
+  /**
+   * Starts a throwaway consumer at `first` and reads the offset of its first delivery. A stream
+   * that does not exist gives null at once; one that exists but delivers nothing within
+   * `emptyProbeMs` (or `confirmTimeoutMs` when the broker reports messages) is taken as empty.
+   */
+  async firstOffset(log: LogRef): Promise<number | null> {
+    if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
+    if (this.#conn.state !== 'connected') {
+      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
+    }
+    const stream = streamNameOf(this.#names, log);
+    let channel: Channel | null = null;
+    try {
+      channel = await this.#openChannel();
+      channel.on('error', () => undefined);
+      return await this.#probeFirst(channel, stream);
+    } catch (err) {
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return null;
+      throw toCoreError(err, 'Read failed.');
+    } finally {
+      if (channel !== null) await channel.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Closes tails, the ingress consumer, lets in-flight confirms settle, then closes the
+   * connection (without it looking like a drop). Idempotent: later calls return the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────
+
+  async #shutdown(): Promise<void> {
+    const steps: [string, () => Promise<void> | void][] = [
+      ['ingress', () => this.#ingress.setHandler(null)],
+      ['tails', () => this.#closeTails()],
+      ['confirms', () => this.#settlePublisher()],
+      ['connection', () => this.#closeConnection()],
+    ];
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (err) {
+        this.#report({ type: 'close_step_failed', step, cause: describe(err) });
+      }
+    }
+    this.#status = { type: 'down', cause: new Error('closed') };
+    this.#statusListeners.clear();
+    this.#diagnosticListeners.clear();
+  }
+
+  #closeTails(): void {
+    for (const set of [...this.#tails.values()]) for (const tail of [...set]) tail.close();
+    this.#tails.clear();
+  }
+
+  async #settlePublisher(): Promise<void> {
+    const publisher = this.#publisher === null ? null : await this.#publisher.catch(() => null);
+    if (publisher !== null) await publisher.settled(this.#s.confirmTimeoutMs);
+  }
+
+  async #closeConnection(): Promise<void> {
+    this.#unwatchConn();
+    const publisher = this.#publisher === null ? null : await this.#publisher.catch(() => null);
+    publisher?.fail(new Error('closed'));
+    this.#publisher = null;
+    this.#topoChannel = null;
+    await this.#conn.close();
+  }
+
+  async #setup(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await declarePublicTopology(channel, this.#names, this.#s.ingress);
+      await channel.close();
+    } catch (err) {
+      if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
+      // Declared differently by an operator: use it as it is, but it must exist.
+      this.#report({ type: 'declaration_mismatch', name: this.#names.ingressQueue, cause: describe(err) });
+      const check = await model.createChannel();
+      await check.checkExchange(this.#names.exchange);
+      await check.checkQueue(this.#names.ingressQueue);
+      await check.close();
+    }
+    this.#model = model;
+  }
+
+  #onStateChange(change: StateChange): void {
+    if (change.to === 'connected') {
+      this.#setStatus({ type: 'up' });
+      for (const set of this.#tails.values()) for (const tail of set) tail.attach();
+      this.#ingress.attach();
+      return;
+    }
+    if (change.from === 'connected') {
+      this.#model = null;
+      const publisher = this.#publisher;
+      this.#publisher = null;
+      this.#topoChannel = null;
+      this.#declared = new Map();
+      void publisher?.then((p) => p.fail(change.cause), () => undefined);
+      for (const set of this.#tails.values()) for (const tail of set) tail.detach();
+      this.#ingress.detach();
+    }
+    if (this.#status.type === 'up' || change.to === 'failed') {
+      this.#setStatus(change.cause === undefined ? { type: 'down' } : { type: 'down', cause: change.cause });
+    }
+  }
+
+  #setStatus(status: BackendStatus): void {
+    const changed = status.type !== this.#status.type;
+    this.#status = status;
+    if (!changed) return;
+    for (const listener of [...this.#statusListeners]) listener(status);
+  }
+
+  #report(d: Diagnostic): void {
+    for (const listener of [...this.#diagnosticListeners]) {
+      try {
+        listener(d);
+      } catch {
+        // A faulty listener must not break the broker path.
+      }
+    }
+  }
+
+  #liveModel(): ChannelModel {
+    const model = this.#model;
+    if (model === null || this.#conn.state !== 'connected') {
+      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
+    }
+    return model;
+  }
+
+  async #openChannel(): Promise<Channel> {
+    return this.#liveModel().createChannel();
+  }
+
+  /** The publisher of the current connection, created on first use and after a channel loss. */
+  #getPublisher(): Promise<Publisher> {
+    if (this.#publisher !== null) return this.#publisher;
+    const model = this.#liveModel();
+    const created = model.createConfirmChannel().then((channel) => {
+      const publisher = new Publisher(channel, this.#s.confirmTimeoutMs);
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        publisher.fail(new Error('publisher channel closed'));
+        if (this.#publisher === created) this.#publisher = null;
+      });
+      return publisher;
+    });
+    created.catch(() => {
+      if (this.#publisher === created) this.#publisher = null;
+    });
+    this.#publisher = created;
+    return created;
+  }
+
+  /** A channel for declarations, recreated after a declaration error closed it. */
+  #getTopoChannel(): Promise<Channel> {
+    if (this.#topoChannel !== null) return this.#topoChannel;
+    const created = this.#liveModel()
+      .createChannel()
+      .then((channel) => {
+        channel.on('error', () => undefined);
+        channel.on('close', () => {
+          if (this.#topoChannel === created) this.#topoChannel = null;
+        });
+        return channel;
+      });
+    created.catch(() => {
+      if (this.#topoChannel === created) this.#topoChannel = null;
+    });
+    this.#topoChannel = created;
+    return created;
+  }
+
+  /** Declares `stream` once per connection (single-flight per name). */
+  #ensureStream(stream: string): Promise<void> {
+    const known = this.#declared.get(stream);
+    if (known !== undefined) return known;
+    const declared = this.#declareStream(stream);
+    const map = this.#declared;
+    map.set(stream, declared);
+    declared.catch(() => {
+      if (map.get(stream) === declared) map.delete(stream);
+    });
+    return declared;
+  }
+
+  async #declareStream(stream: string): Promise<void> {
+    const args = streamArguments(this.#s.streams, stream === this.#names.catalogStream);
+    try {
+      const channel = await this.#getTopoChannel();
+      await channel.assertQueue(stream, { durable: true, arguments: args });
+    } catch (err) {
+      if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
+      // Declared earlier with other retention settings: keep using it as it is.
+      this.#report({ type: 'declaration_mismatch', name: stream, cause: describe(err) });
+      const channel = await this.#getTopoChannel();
+      await channel.checkQueue(stream);
+    }
+  }
+
+  async #appendTo(stream: string, content: Buffer, rid: string): Promise<void> {
+    await this.#ensureStream(stream);
+    await this.#nextTailsRegistered(stream);
+    const publisher = await this.#getPublisher();
+    try {
+      await publisher.publish(stream, content, { 'x-zaqar-rid': rid });
+    } catch (err) {
+      if (!(err instanceof UnroutableError)) throw err;
+      // Deleted behind our back since we declared it: declare again and retry once.
+      this.#declared.delete(stream);
+      await this.#ensureStream(stream);
+      await (await this.#getPublisher()).publish(stream, content, { 'x-zaqar-rid': rid });
+    }
+  }
+
+  /** Waits until every `next` tail of this stream has its consumer (see StreamTail.pendingNext). */
+  async #nextTailsRegistered(stream: string): Promise<void> {
+    const set = this.#tails.get(stream);
+    if (set === undefined) return;
+    const pending = [...set].filter((t) => t.pendingNext).map((t) => t.registered);
+    if (pending.length > 0) await Promise.all(pending);
+  }
+
+  #forgetTail(tail: StreamTail): void {
+    const set = this.#tails.get(tail.stream);
+    if (set === undefined) return;
+    set.delete(tail);
+    if (set.size === 0) this.#tails.delete(tail.stream);
+  }
+
+  async #probeFirst(channel: Channel, stream: string): Promise<number | null> {
+    const info = await channel.checkQueue(stream);
+    await channel.prefetch(1, false);
+    const waitMs = info.messageCount > 0 ? this.#s.confirmTimeoutMs : this.#s.emptyProbeMs;
+    return new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(null), waitMs);
+      channel
+        .consume(
+          stream,
+          (msg) => {
+            clearTimeout(timer);
+            resolve(msg === null ? null : streamOffsetOf(msg));
+          },
+          { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+        )
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+    });
+  }
+}

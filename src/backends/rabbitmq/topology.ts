@@ -1,0 +1,166 @@
+/**
+ * Names and declarations of everything the RabbitMQ backend puts on the broker.
+ *
+ * For an exchange named `zaqar` (the default):
+ *
+ * | object | name | kind |
+ * |---|---|---|
+ * | public topic exchange (workflows publish here) | `zaqar` | topic, durable |
+ * | ingress queue, bound to `zaqar` with `#` | `zaqar.ingress` | quorum (or classic), durable |
+ * | dead letters of the ingress | exchange `zaqar.dead` → queue `zaqar.ingress.dead` | fanout / same type as ingress |
+ * | catalogue log | `zaqar.catalog` | stream |
+ * | queue log of `{project, queue}` | `zaqar.q.<esc(project)>.<esc(queue)>` | stream |
+ *
+ * Streams are written through the default exchange (routing key = stream name) and are never
+ * bound to the public exchange: foreign messages enter through the ingress so the core can
+ * validate them and give them ids first (see ingress.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { Channel } from 'amqplib';
+import type { LogRef } from '../../core/ports.js';
+
+/** Longest AMQP queue name / routing key, in bytes (a `shortstr`). */
+export const AMQP_NAME_MAX_BYTES = 255;
+
+/** Longest exchange name we accept, so every derived name fits in {@link AMQP_NAME_MAX_BYTES}. */
+export const EXCHANGE_NAME_MAX_LENGTH = 100;
+
+/** Names derived from the exchange name. */
+export interface TopologyNames {
+  readonly exchange: string;
+  readonly ingressQueue: string;
+  readonly deadLetterExchange: string;
+  readonly deadLetterQueue: string;
+  readonly catalogStream: string;
+  readonly queueStreamPrefix: string;
+}
+
+/** Derives every broker name from the exchange name. Throws `TypeError` for an unusable name. */
+export function topologyNames(exchange: string): TopologyNames {
+  if (exchange.length === 0 || exchange.length > EXCHANGE_NAME_MAX_LENGTH || exchange.startsWith('amq.')) {
+    throw new TypeError(`exchange must be 1..${EXCHANGE_NAME_MAX_LENGTH} characters and not start with "amq."`);
+  }
+  return {
+    exchange,
+    ingressQueue: `${exchange}.ingress`,
+    deadLetterExchange: `${exchange}.dead`,
+    deadLetterQueue: `${exchange}.ingress.dead`,
+    catalogStream: `${exchange}.catalog`,
+    queueStreamPrefix: `${exchange}.q.`,
+  };
+}
+
+const SAFE_STREAM_CHAR = /[A-Za-z0-9_-]/;
+
+/**
+ * Escapes one name part of a stream name: ASCII letters, digits, `_` and `-` stay, every other
+ * UTF-8 byte becomes `%XX` (upper-case hex). `.` (our separator) and `%` are therefore always
+ * escaped, which makes `<esc(project)>.<esc(queue)>` injective.
+ */
+export function escapeStreamPart(part: string): string {
+  let out = '';
+  for (const ch of part) {
+    if (SAFE_STREAM_CHAR.test(ch)) {
+      out += ch;
+      continue;
+    }
+    for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The stream holding a log. Queue streams are `<prefix><esc(project)>.<esc(queue)>`; when that
+ * exceeds 255 bytes (projects may be 256 characters), the name becomes
+ * `<prefix>~<sha256(project NUL queue) in hex>`: `~` never appears in an escaped part, so the two
+ * forms cannot collide, and every pod derives the same name.
+ */
+export function streamNameOf(names: TopologyNames, log: LogRef): string {
+  if (log.kind === 'catalog') return names.catalogStream;
+  const readable = `${names.queueStreamPrefix}${escapeStreamPart(log.project)}.${escapeStreamPart(log.queue)}`;
+  if (Buffer.byteLength(readable, 'utf8') <= AMQP_NAME_MAX_BYTES) return readable;
+  const digest = createHash('sha256').update(log.project, 'utf8').update('\0').update(log.queue, 'utf8').digest('hex');
+  return `${names.queueStreamPrefix}~${digest}`;
+}
+
+/**
+ * The routing key a workflow uses to publish to queue `queue` of project `project` on the public
+ * exchange: `<project>.<queue>`, where the project has `%` written `%25` and `.` written `%2E`
+ * (so the first `.` always separates project from queue; queue names may contain dots and are
+ * written as they are). Returns null when the key would exceed 255 bytes (such a queue can only be
+ * posted to over REST/WebSocket).
+ */
+export function routingKeyOf(project: string, queue: string): string | null {
+  const key = `${project.replaceAll('%', '%25').replaceAll('.', '%2E')}.${queue}`;
+  return Buffer.byteLength(key, 'utf8') <= AMQP_NAME_MAX_BYTES ? key : null;
+}
+
+/**
+ * Reads a routing key of the public exchange back into project and queue (inverse of
+ * {@link routingKeyOf}; `%XX` escapes in the project are decoded case-insensitively). Returns null
+ * when there is no `.`, either side is empty, or the project's escapes are not valid UTF-8.
+ * The queue name itself is validated by the core.
+ */
+export function parseRoutingKey(routingKey: string): { project: string; queue: string } | null {
+  const dot = routingKey.indexOf('.');
+  if (dot <= 0 || dot === routingKey.length - 1) return null;
+  let project: string;
+  try {
+    project = decodeURIComponent(routingKey.slice(0, dot));
+  } catch {
+    return null;
+  }
+  if (project.length === 0) return null;
+  return { project, queue: routingKey.slice(dot + 1) };
+}
+
+/** Retention and segment settings of the streams. */
+export interface StreamSettings {
+  /** `x-max-age` of queue streams, seconds. */
+  readonly retentionSeconds: number;
+  /** `x-max-age` of the catalogue stream, seconds; null keeps it forever. */
+  readonly catalogRetentionSeconds: number | null;
+  /** `x-stream-max-segment-size-bytes`. Retention drops whole segments only. */
+  readonly segmentBytes: number;
+}
+
+/** The `x-arguments` of a stream declaration. Every pod must use the same values (else 406). */
+export function streamArguments(settings: StreamSettings, catalog: boolean): Record<string, string | number> {
+  const args: Record<string, string | number> = {
+    'x-queue-type': 'stream',
+    'x-stream-max-segment-size-bytes': settings.segmentBytes,
+  };
+  const age = catalog ? settings.catalogRetentionSeconds : settings.retentionSeconds;
+  if (age !== null) args['x-max-age'] = `${age}s`;
+  return args;
+}
+
+/** Ingress queue settings. */
+export interface IngressSettings {
+  readonly queueType: 'quorum' | 'classic';
+  /** Quorum only: deliveries after which a message requeued again and again is dead-lettered. */
+  readonly deliveryLimit: number;
+}
+
+/**
+ * Declares the public exchange, the dead-letter exchange and queue, and the ingress queue bound
+ * with `#`. Run on every new connection (setup function). `assert` is the active declaration;
+ * callers fall back to passive checks on 406 (an operator declared it differently).
+ */
+export async function declarePublicTopology(
+  channel: Channel,
+  names: TopologyNames,
+  ingress: IngressSettings,
+): Promise<void> {
+  await channel.assertExchange(names.exchange, 'topic', { durable: true });
+  await channel.assertExchange(names.deadLetterExchange, 'fanout', { durable: true });
+  await channel.assertQueue(names.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': ingress.queueType } });
+  await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
+  const args: Record<string, string | number> = {
+    'x-queue-type': ingress.queueType,
+    'x-dead-letter-exchange': names.deadLetterExchange,
+  };
+  if (ingress.queueType === 'quorum') args['x-delivery-limit'] = ingress.deliveryLimit;
+  await channel.assertQueue(names.ingressQueue, { durable: true, arguments: args });
+  await channel.bindQueue(names.ingressQueue, names.exchange, '#');
+}

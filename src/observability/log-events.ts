@@ -42,6 +42,17 @@ export class LogEvents {
     else this.#log.error({ event: 'backend_down', backend: name, err: status.cause }, `backend ${name} down`);
   }
 
+  /** A backend diagnostic (reconnects, skipped records, …); `type` becomes the `event`. */
+  backendDiagnostic(diagnostic: { readonly type: string }): void {
+    const quiet = diagnostic.type === 'connection_unblocked' || diagnostic.type === 'tail_cancelled';
+    this.#log[quiet ? 'info' : 'warn']({ ...diagnostic, event: `backend_${diagnostic.type}` }, `backend: ${diagnostic.type}`);
+  }
+
+  /** A message published straight to the exchange was not stored as-is. */
+  foreignMessageRejected(routingKey: string, outcome: 'dead_lettered' | 'dropped' | 'not_json', reason: string): void {
+    this.#log.warn({ event: 'foreign_message_rejected', routingKey, outcome, reason }, `foreign message ${outcome}: ${reason}`);
+  }
+
   startFailed(err: unknown): void {
     this.#log.fatal({ event: 'start_failed', err }, 'start failed');
   }

@@ -1,0 +1,280 @@
+/**
+ * The composition root: builds every adapter from the frozen {@link Config} and wires them
+ * together. Importing this module does nothing; `buildApp` builds objects but opens
+ * nothing; `start()` does the I/O (schemas, backend, listeners); `close()` undoes it in
+ * order.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createBackend, RabbitMqBackend, type ForeignDelivery } from './backends/index.js';
+import type { Config } from './config/index.js';
+import { createZaqarService, type ZaqarEngine } from './core/engine.js';
+import type { Backend, Clock, IdSource, MessageValidator, SchemaCatalog } from './core/ports.js';
+import type { Json } from './core/types.js';
+import { createLogger, HealthState, LogEvents, registerHealthRoutes, type BoundPorts } from './observability/index.js';
+import { createHttpServer } from './transports/http/index.js';
+import { createWsServer } from './transports/ws/index.js';
+import { loadSchemaRegistry } from './validation/index.js';
+
+/** Replaceable collaborators, for tests and embedding. Anything omitted is built from config. */
+export interface AppOverrides {
+  /** Used instead of `createBackend(config.backend)`. `close()` still closes it. */
+  readonly backend?: Backend;
+  /** Root logger; default `createLogger({ level: config.log.level })`. */
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+  /**
+   * Message validation and the schema catalogue. Default: loaded by `start()` from
+   * `schemas/messages/` plus `config.validation` (operator directory and queue bindings).
+   */
+  readonly schemas?: MessageValidator & SchemaCatalog;
+}
+
+/** A built application. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly backend: Backend;
+  readonly service: ZaqarEngine;
+  /**
+   * The REST server (not listening until `start()`). `http.inject()` needs the schemas:
+   * call it after `start()`, or pass `overrides.schemas`.
+   */
+  readonly http: FastifyInstance;
+  readonly health: HealthState;
+  /** Open WebSocket connections. */
+  wsConnectionCount(): number;
+  /**
+   * Loads schemas, starts the backend and the service, then listens (REST, then WebSocket)
+   * on `config.server`. Resolves with the bound ports (useful with port 0). Memoized. On
+   * failure everything already opened is closed and the promise rejects.
+   */
+  start(): Promise<BoundPorts>;
+  /**
+   * Idempotent, memoized shutdown: not ready → WebSocket server (stops accepting, closes
+   * clients with 1001) → REST server (in-flight requests finish, new ones get 503) →
+   * service → backend. Every step runs even if an earlier one fails; failures are logged
+   * and the promise then rejects with an `AggregateError` of them.
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Builds the application; performs no I/O. */
+export function buildApp(config: Config, overrides: AppOverrides = {}): App {
+  return new Application(config, overrides);
+}
+
+type CloseStep = readonly [name: string, run: () => unknown];
+
+class Application implements App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly backend: Backend;
+  readonly service: ZaqarEngine;
+  readonly http: FastifyInstance;
+  readonly health: HealthState;
+  readonly #events: LogEvents;
+  readonly #ws: ReturnType<typeof createWsServer>;
+  readonly #schemas: DeferredSchemas;
+  readonly #schemasGiven: boolean;
+  /** Listener removals, run first on close so shutdown is not reported as an outage. */
+  readonly #unsubscribe: (() => void)[] = [];
+  #starting: Promise<BoundPorts> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: Config, overrides: AppOverrides) {
+    this.config = config;
+    this.logger = overrides.logger ?? createLogger({ level: config.log.level });
+    this.#events = new LogEvents(this.logger);
+    this.backend = overrides.backend ?? createBackend(config);
+    this.health = new HealthState(this.backend.name);
+    this.#schemas = new DeferredSchemas();
+    this.#schemasGiven = overrides.schemas !== undefined;
+    if (overrides.schemas !== undefined) this.#schemas.set(overrides.schemas);
+
+    this.service = createZaqarService({
+      backend: this.backend,
+      limits: config.limits,
+      validator: this.#schemas,
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+      ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
+    });
+    this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas });
+    registerHealthRoutes(this.http, this.health);
+    this.#ws = createWsServer({
+      service: this.service,
+      limits: config.limits,
+      logger: this.logger,
+      heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
+      ...(config.ws.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.ws.maxFrameBytes }),
+      ...(config.ws.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: config.ws.maxBufferedBytes }),
+    });
+  }
+
+  wsConnectionCount(): number {
+    return this.#ws.connectionCount;
+  }
+
+  start(): Promise<BoundPorts> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #start(): Promise<BoundPorts> {
+    try {
+      if (this.#closing !== undefined) throw new Error('the application is closed');
+      await this.#loadSchemas();
+      await this.service.start();
+      this.health.setBackendStatus(this.backend.status());
+      this.#unsubscribe.push(
+        this.backend.onStatus((status) => {
+          this.health.setBackendStatus(status);
+          this.#events.backendStatus(this.backend.name, status);
+        }),
+      );
+      this.#wireRabbitMq();
+      const { host, restPort, wsPort } = this.config.server;
+      await this.http.listen({ port: restPort, host });
+      const ports: BoundPorts = {
+        restPort: (this.http.server.address() as AddressInfo).port,
+        wsPort: await this.#ws.listen(wsPort, host),
+      };
+      this.health.markRunning();
+      this.#events.listening(host, ports);
+      return ports;
+    } catch (err) {
+      this.#events.startFailed(err);
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ── VALIDATION WIRING ──────────────────────────────────────────────────────────
+  // The schema registry (src/validation) loads asynchronously, so it is loaded here, in
+  // start(), and handed to the service and the REST transport through DeferredSchemas
+  // (both were built before it existed). Nothing calls it before start() resolves.
+  async #loadSchemas(): Promise<void> {
+    if (this.#schemasGiven) return;
+    const { schemaDir, queueSchemas } = this.config.validation;
+    const registry = await loadSchemaRegistry({
+      queueSchemas,
+      ...(schemaDir === undefined ? {} : { extraDir: schemaDir }),
+    });
+    this.#schemas.set(registry);
+    this.#events.schemasLoaded(registry.list().length, schemaDir);
+  }
+
+  /**
+   * RabbitMQ extras beyond the port: its diagnostics go to the log, and messages workflows
+   * publish straight to the exchange are stored through the core like posts.
+   */
+  #wireRabbitMq(): void {
+    const backend = this.backend;
+    if (!(backend instanceof RabbitMqBackend)) return;
+    this.#unsubscribe.push(backend.onDiagnostic((d) => this.#events.backendDiagnostic(d)));
+    this.#unsubscribe.push(backend.onForeignMessage((d) => this.#ingest(d)));
+  }
+
+  /**
+   * Acks only once stored (or dead-lettered into a Zaqar queue); a message the core drops
+   * goes to the ingress dead-letter queue rather than vanishing; a rejection of `ingest`
+   * (backend unavailable) propagates, and the backend requeues the delivery.
+   */
+  async #ingest(delivery: ForeignDelivery): Promise<void> {
+    let payload: Json;
+    try {
+      payload = JSON.parse(delivery.raw.toString('utf8')) as Json;
+    } catch {
+      this.#events.foreignMessageRejected(delivery.routingKey, 'not_json', 'the message is not UTF-8 JSON');
+      delivery.reject(false);
+      return;
+    }
+    const outcome = await this.service.ingest({
+      project: delivery.project,
+      queue: delivery.queue,
+      payload,
+      ...(delivery.messageId === null ? {} : { messageId: delivery.messageId }),
+    });
+    switch (outcome.type) {
+      case 'stored':
+        delivery.ack();
+        return;
+      case 'dead_lettered':
+        this.#events.foreignMessageRejected(delivery.routingKey, 'dead_lettered', outcome.reason);
+        delivery.ack();
+        return;
+      case 'dropped':
+        this.#events.foreignMessageRejected(delivery.routingKey, 'dropped', outcome.reason);
+        delivery.reject(false);
+        return;
+    }
+  }
+
+  async #close(): Promise<void> {
+    const startedAt = Date.now();
+    this.health.markClosing();
+    const steps: readonly CloseStep[] = [
+      ['stop backend listeners', () => this.#unsubscribe.splice(0).forEach((off) => off())],
+      ['close WebSocket server', () => this.#ws.close()],
+      ['close REST server', () => this.http.close()],
+      ['close service', () => this.service.close()],
+      ['close backend', () => this.backend.close()],
+    ];
+    const failures: unknown[] = [];
+    for (const [name, run] of steps) {
+      try {
+        await run();
+      } catch (err) {
+        failures.push(err);
+        this.#events.shutdownStepFailed(name, err);
+      }
+    }
+    this.#events.closed(Date.now() - startedAt);
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} shutdown step(s) failed`);
+  }
+}
+
+/**
+ * Stands in for the schema registry until `start()` has loaded it. Fails closed: a call
+ * before then is a programming error, never a silently unvalidated message.
+ */
+class DeferredSchemas implements MessageValidator, SchemaCatalog {
+  #target: (MessageValidator & SchemaCatalog) | undefined;
+
+  set(target: MessageValidator & SchemaCatalog): void {
+    this.#target = target;
+  }
+
+  validate(queue: string, metadata: Readonly<Record<string, unknown>>, bodies: readonly unknown[]): string | null {
+    return this.#get().validate(queue, metadata, bodies);
+  }
+
+  hasSchema(name: string): boolean {
+    return this.#get().hasSchema(name);
+  }
+
+  list(): readonly { readonly name: string; readonly title: string }[] {
+    return this.#get().list();
+  }
+
+  get(name: string): Readonly<Record<string, unknown>> | undefined {
+    return this.#get().get(name);
+  }
+
+  #get(): MessageValidator & SchemaCatalog {
+    if (this.#target === undefined) throw new Error('message schemas are not loaded yet: call App.start() first');
+    return this.#target;
+  }
+}

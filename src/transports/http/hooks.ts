@@ -11,7 +11,8 @@ import { pathOf } from './context.js';
 
 /** Runs every before-hook and sets `request.zaqarContext` on versioned paths. */
 export function beforeHooks(request: FastifyRequest): void {
-  if (request.routeOptions.config.routingOnly === true) return;
+  // Unrouted paths (404) and routing responders (405, OPTIONS) answer before any hook.
+  if (request.is404 || request.routeOptions.config.routingOnly === true) return;
   rejectUrlencoded(request);
   requireAcceptsJson(request);
   const path = pathOf(request);

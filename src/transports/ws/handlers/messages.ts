@@ -1,10 +1,17 @@
 /**
  * Message actions (reference §3.5 "Messages", §2.3–§2.6).
  */
-import { errors } from '../../../core/errors.js';
+import { errors, isZaqarError } from '../../../core/errors.js';
 import type { Limits } from '../../../core/limits.js';
 import { assertQueueName, canonicalClientId } from '../../../core/names.js';
-import type { Json, JsonObject, ListMessagesOptions, NewMessage, RequestContext } from '../../../core/types.js';
+import type {
+  Json,
+  JsonObject,
+  ListMessagesOptions,
+  NewMessage,
+  RequestContext,
+  ZaqarService,
+} from '../../../core/types.js';
 import { pyJson } from '../../../lib/py-json.js';
 import type { FrameHeaders } from '../actions.js';
 import { messageJson, poppedJson } from '../views.js';
@@ -86,10 +93,25 @@ export const messagePost: Handler<'message_post'> = async ({ body, headers, ctx 
   return reply(201, { message_ids: ids });
 };
 
+/**
+ * WS responses carry no paging marker, so WS clients page with the last message id they saw
+ * (what real Zaqar's redis store expects, reference §3.5). A marker that is a message id is
+ * turned into that message's position; anything else is passed on unchanged.
+ */
+async function resolveMarker(service: ZaqarService, ctx: RequestContext, queue: string, marker: string): Promise<string> {
+  if (/^\d+$/.test(marker)) return marker;
+  try {
+    return String((await service.getMessage(ctx, queue, marker)).seq);
+  } catch (e: unknown) {
+    if (isZaqarError(e) && e.status === 404) return marker;
+    throw e;
+  }
+}
+
 export const messageList: Handler<'message_list'> = async ({ body, headers, ctx }, { service }) => {
   const client = clientContext(ctx, headers);
   const opts: { -readonly [K in keyof ListMessagesOptions]: ListMessagesOptions[K] } = {};
-  if (body.marker !== undefined) opts.marker = body.marker;
+  if (body.marker !== undefined) opts.marker = await resolveMarker(service, ctx, body.queue_name, body.marker);
   if (body.limit !== undefined) opts.limit = body.limit;
   if (body.echo !== undefined) opts.echo = body.echo;
   if (body.include_claimed !== undefined) opts.includeClaimed = body.include_claimed;

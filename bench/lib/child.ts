@@ -1,0 +1,60 @@
+/**
+ * Runs a benchmark server in a child process, so load generator and server do not share an
+ * event loop. The child prints one JSON line with its ports on stdout when it is ready.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ServerPorts {
+  readonly restPort: number;
+  readonly wsPort?: number;
+}
+
+export interface RunningServer extends ServerPorts {
+  stop(): Promise<void>;
+  /** Resident memory of the child in bytes (from /proc), or NaN. */
+  rss(): Promise<number>;
+  readonly child: ChildProcess;
+}
+
+export async function startServer(script: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, ['--expose-gc', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<ServerPorts>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
+    rl.on('line', (line) => {
+      if (!line.startsWith('{"ready"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as ServerPorts);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    ...ports,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async rss() {
+      const { readFile } = await import('node:fs/promises');
+      try {
+        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+        const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+        return kb === undefined ? Number.NaN : Number(kb) * 1024;
+      } catch {
+        return Number.NaN;
+      }
+    },
+  };
+}
+
+/** Tells the child to run a full GC (it listens for 'gc' on stdin-less IPC via SIGUSR2). */
+export function requestGc(server: RunningServer): void {
+  server.child.kill('SIGUSR2');
+}

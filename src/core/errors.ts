@@ -114,6 +114,7 @@ export const errors = {
     ),
   claimInvalid: (claimId: string, queue: string, project: string): ZaqarError =>
     new ZaqarError('ZQR_ERR_CLAIM_INVALID', 'The specified claim does not exist or has expired.', {
+      title: 'Unable to delete',
       wsException: `Claim ${claimId} does not exist in queue ${queue} for project ${project}`,
       wsError: 'The specified claim does not exist or has expired.',
     }),
@@ -122,6 +123,7 @@ export const errors = {
       'ZQR_ERR_MESSAGE_NOT_CLAIMED',
       'A claim was specified, but the message is not currently claimed.',
       {
+        title: 'Unable to delete',
         wsException: `Message ${id} is no longer claimed`,
         wsError: 'A claim was specified, but the message is not currently claimed.',
       },

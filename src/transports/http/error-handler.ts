@@ -4,17 +4,10 @@
  * the server never crashes on a request.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isZaqarError, type ZaqarError } from '../../core/errors.js';
+import { isZaqarError } from '../../core/errors.js';
 import { HttpError, notFound } from './http-error.js';
 import { pyJson } from '../../lib/py-json.js';
 import { JSON_TYPE } from './reply.js';
-
-/** Delete-time claim errors are titled "Unable to delete" on REST (messages.py#on_delete). */
-const UNABLE_TO_DELETE = new Set(['ZQR_ERR_CLAIM_INVALID', 'ZQR_ERR_MESSAGE_NOT_CLAIMED', 'ZQR_ERR_MESSAGE_CLAIMED']);
-
-function restTitle(e: ZaqarError): string {
-  return UNABLE_TO_DELETE.has(e.code) ? 'Unable to delete' : e.title;
-}
 
 function send(reply: FastifyReply, status: number, body: Record<string, string> | null): void {
   reply.code(status).header('content-type', JSON_TYPE).header('vary', 'Accept');
@@ -26,7 +19,7 @@ function send(reply: FastifyReply, status: number, body: Record<string, string> 
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (isZaqarError(error)) {
     if (error.status >= 500) request.log.error({ err: error }, 'zaqar error');
-    send(reply, error.status, { title: restTitle(error), description: error.description });
+    send(reply, error.status, { title: error.title, description: error.description });
     return;
   }
   if (error instanceof HttpError) {

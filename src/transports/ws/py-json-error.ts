@@ -3,8 +3,8 @@
  * `Expecting property name enclosed in double quotes: line 1 column 2 (char 1)`. Zaqar puts
  * it in its decode error (reference §3.2 step 1); reproducing it keeps transcripts diffable.
  *
- * A small scanner that walks the text the way Python's decoder does and stops at the first
- * error. Positions are UTF-16 indices (Python counts code points; they differ only after
+ * A small scanner that walks the text the way CPython's C decoder (`Modules/_json.c`, the one
+ * `json.loads` uses) does and stops at the first error. Positions are UTF-16 indices (Python counts code points; they differ only after
  * astral characters).
  */
 
@@ -34,14 +34,6 @@ function skipWs(s: string, i: number): number {
   return i;
 }
 
-/** Python's `repr()` of a one-character string. */
-function pyRepr(c: string): string {
-  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
-  const code = c.charCodeAt(0);
-  const body = named[c] ?? (code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c);
-  return c === "'" ? `"${body}"` : `'${body}'`;
-}
-
 function scanString(s: string, end: number): number {
   const begin = end - 1;
   for (;;) {
@@ -54,11 +46,11 @@ function scanString(s: string, end: number): number {
     const t = s.charAt(end);
     end++;
     if (t === '"') return end;
-    if (t !== '\\') throw new PyJsonError(`Invalid control character ${pyRepr(t)} at`, end - 1);
+    if (t !== '\\') throw new PyJsonError('Invalid control character at', end - 1);
     if (end >= s.length) throw new PyJsonError('Unterminated string starting at', begin);
     const esc = s.charAt(end);
     if (esc !== 'u') {
-      if (!ESCAPES.has(esc)) throw new PyJsonError(`Invalid \\escape: ${pyRepr(esc)}`, end);
+      if (!ESCAPES.has(esc)) throw new PyJsonError('Invalid \\escape', end - 1);
       end++;
       continue;
     }

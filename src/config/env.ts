@@ -39,7 +39,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
     description: 'AMQP URL; setting it selects the RabbitMQ backend.',
   },
   { name: 'RABBITMQ_EXCHANGE', path: ['backend', 'exchange'], parse: 'string', defaultText: 'zaqar', description: 'Topic exchange (RabbitMQ backend only).' },
-  { name: 'MEMORY_RETENTION_MS', path: ['backend', 'retentionMs'], parse: 'string', defaultText: 'backend default', description: 'Record retention of the memory backend, ms (memory backend only).' },
+  { name: 'MEMORY_RETENTION_MS', path: ['backend', 'retentionMs'], parse: 'string', defaultText: 'backend default (15 days)', description: 'Record retention of the memory backend, ms (memory backend only).' },
   { name: 'LOG_LEVEL', path: ['log', 'level'], parse: 'string', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
   { name: 'MAX_MESSAGES_POST_SIZE', path: ['limits', 'maxMessagesPostSize'], parse: 'string', defaultText: '262144', description: 'Largest message post, bytes.' },
   { name: 'DEFAULT_MESSAGE_TTL', path: ['limits', 'defaultMessageTtl'], parse: 'string', defaultText: '3600', description: 'Message ttl when the post gives none, seconds.' },
@@ -53,8 +53,8 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   },
   { name: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], parse: 'string', defaultText: '10000', description: 'Hard deadline of a graceful shutdown, ms.' },
   { name: 'WS_HEARTBEAT_INTERVAL_MS', path: ['ws', 'heartbeatIntervalMs'], parse: 'string', defaultText: '30000', description: 'WebSocket ping interval, ms.' },
-  { name: 'WS_MAX_FRAME_BYTES', path: ['ws', 'maxFrameBytes'], parse: 'string', defaultText: 'transport default', description: 'Largest inbound WebSocket frame, bytes.' },
-  { name: 'WS_MAX_BUFFERED_BYTES', path: ['ws', 'maxBufferedBytes'], parse: 'string', defaultText: 'transport default', description: 'Outbound buffer ceiling per WebSocket connection, bytes.' },
+  { name: 'WS_MAX_FRAME_BYTES', path: ['ws', 'maxFrameBytes'], parse: 'string', defaultText: 'MAX_MESSAGES_POST_SIZE + 64 KiB', description: 'Largest inbound WebSocket frame, bytes.' },
+  { name: 'WS_MAX_BUFFERED_BYTES', path: ['ws', 'maxBufferedBytes'], parse: 'string', defaultText: '4 MiB', description: 'Outbound buffer ceiling per WebSocket connection, bytes.' },
 ];
 
 /** A problem found while reading the environment (reported with the schema errors). */

@@ -132,8 +132,14 @@ export class Connection implements Session, NotificationSink {
       });
   }
 
+  /** Answers one frame; every frame gets exactly one response, whatever goes wrong. */
   async #handle(data: Buffer, isBinary: boolean): Promise<void> {
-    const outcome = await this.#process(data, isBinary);
+    let outcome: Outcome;
+    try {
+      outcome = await this.#process(data, isBinary);
+    } catch (err: unknown) {
+      outcome = { echo: NULL_ECHO, status: 500, body: unexpectedError(err), failure: err };
+    }
     this.#logOutcome(outcome);
     let frame: Buffer;
     try {

@@ -10,9 +10,17 @@ import { pyJson } from '../../lib/py-json.js';
 import { JSON_TYPE } from './reply.js';
 
 function send(reply: FastifyReply, status: number, body: Record<string, string> | null): void {
-  reply.code(status).header('content-type', JSON_TYPE).header('vary', 'Accept');
-  // A Buffer keeps fastify from appending a charset to Zaqar's plain `application/json`.
-  void reply.send(Buffer.from(body === null ? '' : pyJson(body)));
+  reply.code(status);
+  if (body === null) {
+    // Falcon's bodiless error (406): `vary`, `content-length`, `content-type`, in that order.
+    reply.header('vary', 'Accept').header('content-length', '0').header('content-type', JSON_TYPE);
+    void reply.send(Buffer.alloc(0));
+    return;
+  }
+  // A Buffer keeps fastify from appending a charset to Zaqar's plain `application/json`;
+  // fastify adds `content-length` last, where Falcon puts it on errors.
+  reply.header('content-type', JSON_TYPE).header('vary', 'Accept');
+  void reply.send(Buffer.from(pyJson(body)));
 }
 
 /** Renders any thrown value; returns nothing, the reply is sent. */

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { renderError } from './error-handler.js';
 import { methodNotAllowed } from './http-error.js';
+import { sendBytes } from './reply.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
@@ -35,6 +36,6 @@ export function resource(app: FastifyInstance, url: string, handlers: Partial<Re
     method: 'OPTIONS',
     url,
     config: { routingOnly: true },
-    handler: async (_request, reply) => reply.code(200).header('allow', allow).header('content-type', 'application/json').send(Buffer.alloc(0)),
+    handler: async (_request, reply) => sendBytes(reply.header('allow', allow), 200, Buffer.alloc(0)),
   });
 }

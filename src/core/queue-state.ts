@@ -217,10 +217,12 @@ export class QueueState {
       this.#remove(id);
       return OK;
     }
-    const c = this.#claims.get(claimId);
-    if (c === undefined || c.expiresAt <= at) return { type: 'claim_invalid' };
+    // Order as Zaqar 15 answers (captures): an unclaimed message is "no longer claimed" even
+    // when the given claim was released; a claimed one with an unknown claim is "claim invalid".
     if (m === undefined || m.expiresAt <= at) return OK;
     if (!isClaimed(m, at)) return { type: 'message_not_claimed' };
+    const c = this.#claims.get(claimId);
+    if (c === undefined || c.expiresAt <= at) return { type: 'claim_invalid' };
     if (m.claimId !== claimId) return { type: 'message_claimed' };
     this.#remove(id);
     return OK;

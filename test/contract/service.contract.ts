@@ -285,7 +285,10 @@ export function serviceContract(name: string, target: ContractTarget): void {
         const c2 = await s.createClaim(a, 'q', { limit: 1 });
         await rejectsWith(s.deleteMessage(a, 'q', m2, c1.claimId), 403);
         await s.deleteMessage(a, 'q', m1, c1.claimId);
-        await s.deleteMessage(a, 'q', m2, c2.claimId);
+        await s.deleteClaim(a, 'q', c2.claimId);
+        await rejectsWith(s.deleteMessage(a, 'q', m2, c2.claimId), 400, 'A claim was specified, but the message is not currently claimed.');
+        const c3 = await s.createClaim(a, 'q', {});
+        await s.deleteMessage(a, 'q', m2, c3.claimId);
         await s.deleteMessage(a, 'q', 'unknown');
         expect((await s.queueStats(a, 'q')).total).toBe(0);
       });

@@ -15,8 +15,6 @@ interface Step {
   readonly title: string;
   readonly text?: string;
   readonly deviation?: string;
-  /** The service (not this transport) differs from Zaqar here: expected to fail until fixed. */
-  readonly coreGap?: string;
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/ws-golden-transcript.json', import.meta.url), 'utf8')) as {
@@ -90,8 +88,7 @@ describe('ws golden frames (websocket-transcript.md)', () => {
   fixture.steps.forEach((step, index) => {
     const label = `${String(index).padStart(3, '0')} [${step.conn}] ${step.op} ${step.title}`;
     const name = step.deviation === undefined ? label : `${label} (deviation: ${step.deviation})`;
-    const test = step.coreGap === undefined ? it : it.fails;
-    test(step.coreGap === undefined ? name : `${name} (core gap: ${step.coreGap})`, async () => {
+    it(name, async () => {
       const c = await client(step.conn);
       switch (step.op) {
         case 'send':

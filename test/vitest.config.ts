@@ -1,8 +1,12 @@
 /**
- * One vitest config for every tier (unit, contract, integration). Integration tests bind
- * port 0, so files run in parallel. The RabbitMQ global setup (written by the RabbitMQ
- * backend's owner) is wired only when its file exists; it provides `amqpUrl` to
- * `*.rabbitmq.test.ts` files and fails loudly when no broker is reachable.
+ * One vitest config for every tier (unit, contract, integration), as two projects:
+ *
+ * - `main`: everything but `*.rabbitmq.test.ts`. Integration tests bind port 0, so files run
+ *   in parallel.
+ * - `rabbitmq`: the `*.rabbitmq.test.ts` files, with the RabbitMQ global setup (written by the
+ *   RabbitMQ backend's owner; wired only when its file exists). It provides `amqpUrl` and fails
+ *   loudly when no broker is reachable. Being per project, it runs only when a RabbitMQ test
+ *   is selected, so `vitest run test/unit` needs no broker. Its files run one at a time.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,17 +14,35 @@ import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RABBITMQ_SETUP = 'test/global-setup.rabbitmq.ts';
+const RABBITMQ_TESTS = 'test/**/*.rabbitmq.test.ts';
+const hasRabbitMqSetup = existsSync(new URL(`../${RABBITMQ_SETUP}`, import.meta.url));
 
 export default defineConfig({
   test: {
     root,
     globals: false,
-    include: ['test/**/*.test.ts'],
     environment: 'node',
+    // Per test and per hook (building the app, spawning python or a compiled main.js).
     testTimeout: 20_000,
     hookTimeout: 60_000,
     teardownTimeout: 20_000,
-    globalSetup: existsSync(new URL(`../${RABBITMQ_SETUP}`, import.meta.url)) ? [RABBITMQ_SETUP] : [],
     reporters: process.env['CI'] === undefined ? ['default'] : ['verbose'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', RABBITMQ_TESTS] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'rabbitmq',
+          include: [RABBITMQ_TESTS],
+          globalSetup: hasRabbitMqSetup ? [RABBITMQ_SETUP] : [],
+          // One broker is shared, and restart.rabbitmq.test.ts stops it for a few seconds:
+          // broker suites run one file at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './limits.js';
 export * from './names.js';
 export { createZaqarService, type EngineDeps, type ZaqarEngine } from './engine.js';
+export { postSize } from './rules.js';

@@ -177,3 +177,20 @@ export function metadataInt(metadata: JsonObject | undefined, key: string): numb
   const v = metadata?.[key];
   return isInt(v) && v !== 0 ? v : null;
 }
+
+/**
+ * Zaqar's post-size check (reference §2.10): the queue's `_max_messages_post_size` (capped by
+ * the configured maximum) first, then the configured maximum. `length` is what the transport
+ * measures: REST the request's Content-Length, WebSocket the length of the messages' text.
+ */
+export function postSize(length: number, metadata: JsonObject, limits: Limits): void {
+  const global = limits.maxMessagesPostSize;
+  const perQueue = metadata['_max_messages_post_size'];
+  if (typeof perQueue === 'number' && perQueue > 0 && length > Math.min(perQueue, global)) {
+    throw errors.validation(
+      `Message collection size is too large. The max size for current queue is ${Math.min(perQueue, global)}. ` +
+        `It is calculated by max size = min(max_messages_post_size_config: ${global}, max_messages_post_size_queue: ${perQueue}).`,
+    );
+  }
+  if (length > global) throw errors.validation(`Message collection size is too large. Max size ${global}`);
+}

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Limits } from '../../../core/limits.js';
+import { postSize } from '../../../core/rules.js';
 import type { Json, JsonObject, NewMessage } from '../../../core/types.js';
 import { asArray, contentLength, type JsonDocument, pyInt, readJson } from '../body.js';
 import { ctxOf, pathOf } from '../context.js';
@@ -46,21 +47,9 @@ function postSpec(metadata: JsonObject, limits: Limits): PostSpec {
   };
 }
 
-/** `message_length`: the per-queue cap (min of both) first, then the configured one. */
+/** `message_length`: Zaqar's size check on the request's Content-Length. */
 export function checkPostSize(length: number | null, metadata: JsonObject, limits: Limits): void {
-  if (length === null) return;
-  const global = limits.maxMessagesPostSize;
-  const perQueue = metadata['_max_messages_post_size'];
-  if (typeof perQueue === 'number' && perQueue > 0) {
-    const max = Math.min(perQueue, global);
-    if (length > max) {
-      throw badApi(
-        `Message collection size is too large. The max size for current queue is ${max}. It is calculated by ` +
-          `max size = min(max_messages_post_size_config: ${global}, max_messages_post_size_queue: ${perQueue}).`,
-      );
-    }
-  }
-  if (length > global) throw badApi(`Message collection size is too large. Max size ${global}`);
+  if (length !== null) postSize(length, metadata, limits);
 }
 
 function parseMessages(doc: JsonDocument, spec: PostSpec): NewMessage[] {

@@ -3,6 +3,7 @@
  */
 import { errors, isZaqarError } from '../../../core/errors.js';
 import type { Limits } from '../../../core/limits.js';
+import { postSize } from '../../../core/rules.js';
 import { assertQueueName, canonicalClientId } from '../../../core/names.js';
 import type {
   Json,
@@ -69,17 +70,7 @@ function idText(v: Json): string {
  * length of the Python-style JSON text, non-ASCII characters counted once, approximates it.
  */
 function checkPostSize(messages: readonly Json[], metadata: JsonObject, limits: Limits): void {
-  const length = pyJson(messages).replace(/\\u[0-9a-f]{4}/g, '.').length;
-  const global = limits.maxMessagesPostSize;
-  const perQueue = metadata['_max_messages_post_size'];
-  if (typeof perQueue === 'number' && perQueue > 0 && length > Math.min(perQueue, global)) {
-    const max = Math.min(perQueue, global);
-    throw errors.validation(
-      `Message collection size is too large. The max size for current queue is ${max}. It is calculated by ` +
-        `max size = min(max_messages_post_size_config: ${global}, max_messages_post_size_queue: ${perQueue}).`,
-    );
-  }
-  if (length > global) throw errors.validation(`Message collection size is too large. Max size ${global}`);
+  postSize(pyJson(messages).replace(/\\u[0-9a-f]{4}/g, '.').length, metadata, limits);
 }
 
 /** Order of Zaqar's `message_post`: Client-ID, queue name (new queue), size, items, ranges. */

@@ -146,6 +146,22 @@ describe('append and tail', () => {
     await b.close();
   });
 
+  it('writes to brand-new streams from another pod without losing the connection (RabbitMQ 3.10 leader race)', async () => {
+    const b = backend();
+    await b.start();
+    const drops: Diagnostic[] = [];
+    b.onDiagnostic((d) => {
+      if (d.type === 'reconnect_scheduled' || d.type === 'publish_retried') drops.push(d);
+    });
+    const logs = Array.from({ length: 20 }, () => freshLog());
+    const tails = logs.map((log) => record(a, log, 'first')); // pod A creates the streams
+    await Promise.all(logs.map((log, i) => b.append(log, barrier(i)))); // pod B writes at once
+    await Promise.all(tails.map((t) => t.waitFor(1)));
+    for (const t of tails) t.close();
+    expect(drops).toEqual([]);
+    await b.close();
+  });
+
   it('tails from first, next and an offset', async () => {
     const log = freshLog();
     for (let i = 0; i < 5; i++) await a.append(log, barrier(i));

@@ -16,6 +16,8 @@ export type Diagnostic =
   | { readonly type: 'record_skipped'; readonly stream: string; readonly offset: number | null; readonly reason: string }
   /** A tail handler threw; the tail goes on with the next record. */
   | { readonly type: 'handler_error'; readonly stream: string; readonly offset: number; readonly cause: string }
+  /** The publisher channel closed under a write while the connection stayed up; the write was retried once. */
+  | { readonly type: 'publish_retried'; readonly stream: string; readonly cause: string }
   /** A foreign message was dead-lettered by the backend itself (unparseable routing key, no handler error). */
   | { readonly type: 'ingress_dead_lettered'; readonly routingKey: string; readonly reason: string }
   /** A foreign-message handler threw or rejected; the message is requeued (quorum delivery limit applies). */

@@ -16,7 +16,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { AMQP_REPLY, brokerUnavailable, describe, replyCodeOf, toCoreError } from './errors.js';
 import { IngressConsumer } from './ingress.js';
 import type { ForeignMessageHandler } from './ingress.js';
-import { Publisher, UnroutableError } from './publisher.js';
+import { ChannelLostError, Publisher, UnroutableError } from './publisher.js';
 import { declarePublicTopology, streamArguments, streamNameOf, topologyNames } from './topology.js';
 import type { IngressSettings, StreamSettings, TopologyNames } from './topology.js';
 
@@ -62,6 +62,8 @@ export interface RabbitMqBackendOptions {
   readonly ingressDeliveryLimit?: number;
   /** How long `firstOffset` waits for a record of a stream that looks empty, ms. Default 300. */
   readonly emptyProbeMs?: number;
+  /** Wait after declaring a stream that reports no messages, before writing to it, ms. Default 150. */
+  readonly streamSettleMs?: number;
 }
 
 interface Settings {
@@ -73,6 +75,7 @@ interface Settings {
   readonly tailPrefetch: number;
   readonly ingressPrefetch: number;
   readonly emptyProbeMs: number;
+  readonly streamSettleMs: number;
   readonly streams: StreamSettings;
   readonly ingress: IngressSettings;
 }
@@ -94,6 +97,7 @@ function settingsOf(o: RabbitMqBackendOptions): Settings {
     tailPrefetch: positiveInt('tailPrefetch', o.tailPrefetch, 256),
     ingressPrefetch: positiveInt('ingressPrefetch', o.ingressPrefetch, 64),
     emptyProbeMs: positiveInt('emptyProbeMs', o.emptyProbeMs, 300),
+    streamSettleMs: positiveInt('streamSettleMs', o.streamSettleMs, 150),
     streams: {
       retentionSeconds: positiveInt('retentionSeconds', o.retentionSeconds, DEFAULT_RETENTION_SECONDS),
       catalogRetentionSeconds: catalog === null ? null : positiveInt('catalogRetentionSeconds', catalog, 1),
@@ -114,6 +118,9 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Pause before re-publishing on a new channel after a channel loss, ms. */
+const PUBLISH_RETRY_DELAY_MS = 25;
 
 const CLOSED_TAIL: Tail = { close: () => undefined };
 
@@ -441,7 +448,12 @@ export class RabbitMqBackend implements Backend {
     const args = streamArguments(this.#s.streams, stream === this.#names.catalogStream);
     try {
       const channel = await this.#getTopoChannel();
-      await channel.assertQueue(stream, { durable: true, arguments: args });
+      const ok = await channel.assertQueue(stream, { durable: true, arguments: args });
+      // RabbitMQ 3.10 sets a new stream's leader in its queue record shortly after declare-ok;
+      // a channel that publishes to it before then crashes (osiris_writer:write(none, …)) and
+      // takes the whole connection down. A stream that reports messages is old enough; one that
+      // reports none may be brand new (the count lags), so let it settle before the first write.
+      if (ok.messageCount === 0) await new Promise((resolve) => setTimeout(resolve, this.#s.streamSettleMs));
     } catch (err) {
       if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
       // Declared earlier with other retention settings: keep using it as it is.
@@ -454,15 +466,24 @@ export class RabbitMqBackend implements Backend {
   async #appendTo(stream: string, content: Buffer, rid: string): Promise<void> {
     await this.#ensureStream(stream);
     await this.#nextTailsRegistered(stream);
-    const publisher = await this.#getPublisher();
+    const headers = { 'x-zaqar-rid': rid };
     try {
-      await publisher.publish(stream, content, { 'x-zaqar-rid': rid });
+      await (await this.#getPublisher()).publish(stream, content, headers);
     } catch (err) {
-      if (!(err instanceof UnroutableError)) throw err;
-      // Deleted behind our back since we declared it: declare again and retry once.
-      this.#declared.delete(stream);
-      await this.#ensureStream(stream);
-      await (await this.#getPublisher()).publish(stream, content, { 'x-zaqar-rid': rid });
+      if (err instanceof UnroutableError) {
+        // Deleted behind our back since we declared it: declare again and retry once.
+        this.#declared.delete(stream);
+        await this.#ensureStream(stream);
+      } else if (err instanceof ChannelLostError && this.#conn.state === 'connected') {
+        // The channel died but the connection lives (RabbitMQ 3.10 can crash a channel that
+        // publishes to a stream whose leader it has not learnt yet). Retry once on a new channel;
+        // a duplicate, if the first write was stored after all, is dropped by the fold (`rid`).
+        this.#report({ type: 'publish_retried', stream, cause: describe(err.cause) });
+        await new Promise((resolve) => setTimeout(resolve, PUBLISH_RETRY_DELAY_MS));
+      } else {
+        throw err;
+      }
+      await (await this.#getPublisher()).publish(stream, content, headers);
     }
   }
 

@@ -18,6 +18,18 @@ export class UnroutableError extends Error {
   }
 }
 
+/**
+ * The publisher's channel closed before the broker confirmed (connection loss, or a channel
+ * error). Whether the message was stored is unknown; the backend retries once on a new channel
+ * when the connection is still up (the fold drops a duplicate by `rid`), else reports 503.
+ */
+export class ChannelLostError extends Error {
+  constructor(cause: unknown) {
+    super('The publisher channel closed before the broker confirmed the write', { cause });
+    this.name = 'ChannelLostError';
+  }
+}
+
 interface PendingSend {
   readonly id: string;
   readonly routingKey: string;
@@ -55,12 +67,12 @@ export class Publisher {
 
   /**
    * Publishes `content` to the stream `routingKey` and resolves once the broker confirmed it.
-   * Rejects with `ZQR_ERR_BROKER_UNAVAILABLE` on a nack, a channel loss or after
-   * `confirmTimeoutMs` (the message may still have been stored: callers dedupe by `rid`), and
-   * with {@link UnroutableError} when the stream does not exist.
+   * Rejects with `ZQR_ERR_BROKER_UNAVAILABLE` on a nack or after `confirmTimeoutMs` (the
+   * message may still have been stored: callers dedupe by `rid`), with {@link ChannelLostError}
+   * when the channel closes first, and with {@link UnroutableError} when the stream does not exist.
    */
   publish(routingKey: string, content: Buffer, headers: Readonly<Record<string, string>> = {}): Promise<void> {
-    if (this.#failed !== null) return Promise.reject(brokerUnavailable('The message broker connection was lost.', this.#failed));
+    if (this.#failed !== null) return Promise.reject(new ChannelLostError(this.#failed));
     return new Promise<void>((resolve, reject) => {
       this.#seq += 1;
       const send: PendingSend = {
@@ -102,7 +114,7 @@ export class Publisher {
   /** Rejects every pending publish (channel or connection lost, or shutting down). Idempotent. */
   fail(cause: unknown): void {
     if (this.#failed === null) this.#failed = cause ?? new Error('publisher closed');
-    const err = brokerUnavailable('The message broker connection was lost.', cause);
+    const err = new ChannelLostError(cause);
     for (const send of this.#parked.splice(0)) this.#settle(send, err);
     for (const send of [...this.#inFlight.values()]) this.#settle(send, err);
   }
@@ -121,14 +133,18 @@ export class Publisher {
       );
     } catch (err) {
       // amqplib throws synchronously once the channel is closed.
-      this.#settle(send, brokerUnavailable('The message broker connection was lost.', err));
+      this.#settle(send, new ChannelLostError(err));
       return;
     }
     if (!accepted) this.#waitingForDrain = true;
   }
 
   #onConfirm(send: PendingSend, err: unknown): void {
-    if (err !== null && err !== undefined) {
+    if (err instanceof Error && err.message === 'channel closed') {
+      // amqplib's text for confirms still pending when the channel closes
+      this.#failed ??= err;
+      this.#settle(send, new ChannelLostError(err));
+    } else if (err !== null && err !== undefined) {
       this.#settle(send, brokerUnavailable('The message broker refused the write.', err));
     } else if (send.returned) {
       this.#settle(send, new UnroutableError(send.routingKey));

@@ -98,6 +98,8 @@ export interface ActionBodies {
     readonly subscriber?: string;
     readonly ttl?: number;
     readonly options?: JsonObject;
+    /** Reattach extension: replay after this marker (or `first`), then live. */
+    readonly marker?: string;
   };
   readonly subscription_delete: QueueBody & { readonly subscription_id: string };
   readonly subscription_get: QueueBody & { readonly subscription_id: string };

@@ -11,7 +11,8 @@ import type { Outcome } from './dispatch.js';
 import { dispatch } from './dispatch.js';
 import { NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
 import type { HandlerDeps, Session } from './handlers/index.js';
-import type { EncodedNotification, NotificationHub, NotificationSink } from './notifications.js';
+import type { AttachResult, AttachStart, Notification } from '../../core/types.js';
+import { reattachEncoding, type EncodedNotification, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest } from './request.js';
 
 /** Requests queued on one connection before it stops reading from the socket. */
@@ -105,6 +106,34 @@ export class Connection implements Session, NotificationSink {
     const stop = await this.#hub.add(this, project, queue, id);
     this.#subscriptions.push({ project, queue, id, stop });
     this.#notifyBinary = binary;
+  }
+
+  /** {@link Session.reattach}: replay after `start`, then live, in the reattach shape. */
+  async reattach(project: string, queue: string, id: string, binary: boolean, start: AttachStart): Promise<AttachResult> {
+    const { service } = this.#deps;
+    let stopped = false;
+    let stop = (): void => {
+      stopped = true;
+    };
+    // Called synchronously for the replay (while this request is being answered, so the
+    // frames wait for its response), then for every live message, in log order.
+    const listener = (n: Notification): void => {
+      if (stopped) return;
+      if (!service.subscriptionAlive(project, queue, id)) {
+        stop();
+        return;
+      }
+      this.deliver(reattachEncoding(n));
+    };
+    this.#notifyBinary = binary;
+    const result = await service.attach(project, queue, listener, start);
+    stop = () => {
+      stopped = true;
+      result.stop();
+    };
+    if (stopped) result.stop();
+    this.#subscriptions.push({ project, queue, id, stop: () => stop() });
+    return result;
   }
 
   /** {@link NotificationSink.deliver}. */

@@ -53,3 +53,8 @@ export function unexpectedError(cause: unknown): Json {
 export function notificationFrame(n: Notification): Json {
   return { ttl: n.ttl, body: n.body, Message_Type: 'Notification', queue_name: n.queue };
 }
+
+/** The notification of a client that opted in to reattach: Zaqar's shape plus id and marker. */
+export function reattachNotificationFrame(n: Notification): Json {
+  return { ttl: n.ttl, body: n.body, Message_Type: 'Notification', queue_name: n.queue, message_id: n.messageId, marker: n.marker };
+}

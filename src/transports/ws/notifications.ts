@@ -7,20 +7,39 @@
 import type { Logger } from 'pino';
 import type { Notification, ZaqarService } from '../../core/types.js';
 import { encodeFrame } from './codec.js';
-import { notificationFrame } from './frames.js';
+import type { Json } from '../../core/types.js';
+import { notificationFrame, reattachNotificationFrame } from './frames.js';
 
 /** A notification with its two encodings computed lazily, once. */
 export class EncodedNotification {
   #text: Buffer | null = null;
   #binary: Buffer | null = null;
 
-  constructor(readonly notification: Notification) {}
+  constructor(
+    readonly notification: Notification,
+    readonly shape: (n: Notification) => Json = notificationFrame,
+  ) {}
 
   /** The frame data for a text (`false`) or MessagePack (`true`) subscriber. */
   data(binary: boolean): Buffer {
-    if (binary) return (this.#binary ??= encodeFrame(notificationFrame(this.notification), true));
-    return (this.#text ??= encodeFrame(notificationFrame(this.notification), false));
+    if (binary) return (this.#binary ??= encodeFrame(this.shape(this.notification), true));
+    return (this.#text ??= encodeFrame(this.shape(this.notification), false));
   }
+}
+
+/**
+ * The reattach-shaped encodings, shared by every opted-in subscriber: the service hands the
+ * same notification object to all its listeners, so each is serialized once per frame type.
+ */
+const reattachEncodings = new WeakMap<Notification, EncodedNotification>();
+
+export function reattachEncoding(n: Notification): EncodedNotification {
+  let e = reattachEncodings.get(n);
+  if (e === undefined) {
+    e = new EncodedNotification(n, reattachNotificationFrame);
+    reattachEncodings.set(n, e);
+  }
+  return e;
 }
 
 /** Where a subscription's notifications go (a connection). */

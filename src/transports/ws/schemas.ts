@@ -71,7 +71,8 @@ const SPECS: { readonly [A in Action]: ActionSpec } = {
   },
   claim_delete: { props: { ...Q, claim_id: 'string' }, required: ['queue_name', 'claim_id'] },
   subscription_create: {
-    props: { ...Q, subscriber: 'string', ttl: 'integer', options: 'object' },
+    // `marker` is our reattach extension (docs/protocol-extensions.md).
+    props: { ...Q, subscriber: 'string', ttl: 'integer', options: 'object', marker: 'string' },
     required: ['queue_name'],
   },
   subscription_delete: { props: { ...Q, subscription_id: 'string' }, required: ['queue_name', 'subscription_id'] },

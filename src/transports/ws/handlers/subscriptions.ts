@@ -1,7 +1,8 @@
 /**
  * Subscription actions (reference §3.5 "Subscriptions", §3.6).
  */
-import type { CreateSubscriptionOptions } from '../../../core/types.js';
+import { errors } from '../../../core/errors.js';
+import type { AttachStart, CreateSubscriptionOptions } from '../../../core/types.js';
 import { subscriptionJson } from '../views.js';
 import type { Handler } from './types.js';
 import { reply } from './types.js';
@@ -19,18 +20,33 @@ export const subscriptionCreate: Handler<'subscription_create'> = async (call, {
   };
   if (body.ttl !== undefined) opts.ttl = body.ttl;
   if (body.options !== undefined) opts.options = body.options;
+  const start = attachStart(body.marker);
+  if (start !== null && !own) {
+    throw errors.validation('The marker is only valid for subscriptions of this connection (no subscriber).');
+  }
   const result = await service.createSubscription(ctx, q, opts);
   if (!result.created) return reply(409, `Subscription ${q} not created.`);
-  if (own) {
-    try {
+  const created = { subscription_id: result.id, message: `Subscription ${q} created.` };
+  if (!own) return reply(201, created);
+  try {
+    if (start === null) {
       await session.attach(ctx.project, q, result.id, call.binary);
-    } catch (e: unknown) {
-      await service.deleteSubscription(ctx, q, result.id);
-      throw e;
+      return reply(201, created);
     }
+    const r = await session.reattach(ctx.project, q, result.id, call.binary, start);
+    return reply(201, { ...created, replayed: r.replayed, gap: r.gap, marker: r.marker });
+  } catch (e: unknown) {
+    await service.deleteSubscription(ctx, q, result.id);
+    throw e;
   }
-  return reply(201, { subscription_id: result.id, message: `Subscription ${q} created.` });
 };
+
+/** The reattach extension's `marker` (docs/protocol-extensions.md); null when not asked. */
+function attachStart(marker: string | undefined): AttachStart | null {
+  if (marker === undefined) return null;
+  if (marker === 'first' || marker === 'next') return marker;
+  return { after: marker };
+}
 
 export const subscriptionList: Handler<'subscription_list'> = async ({ body, ctx }, { service }) => {
   const opts: { marker?: string; limit?: number } = {};

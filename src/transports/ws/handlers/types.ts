@@ -3,7 +3,7 @@
  * reply; they throw {@link ZaqarError}s for endpoint errors (rendered by the connection).
  */
 import type { Limits } from '../../../core/limits.js';
-import type { Json, RequestContext, ZaqarService } from '../../../core/types.js';
+import type { AttachResult, AttachStart, Json, RequestContext, ZaqarService } from '../../../core/types.js';
 import type { Action, ActionBodies, FrameHeaders } from '../actions.js';
 
 /** The connection-scoped services a handler may use (only subscriptions need them). */
@@ -15,6 +15,12 @@ export interface Session {
    * Resolves once delivery is active; `binary` is the frame type of the creating request.
    */
   attach(project: string, queue: string, id: string, binary: boolean): Promise<void>;
+  /**
+   * Reattach extension: like {@link attach}, but replays what was posted after `start`
+   * first, and delivers notifications with the reattach fields (message id and marker).
+   * Replayed frames follow the response of the current request.
+   */
+  reattach(project: string, queue: string, id: string, binary: boolean, start: AttachStart): Promise<AttachResult>;
 }
 
 export interface Call<A extends Action> {

@@ -4,7 +4,7 @@
  *
  * ```
  *  idle ──start()──▶ connecting ──ok──▶ connected ──drop──▶ waiting ──timer──▶ connecting …
- *                        │ fatal reply code (403, 530, …)                     ▲
+ *                        │ handshake refused (403, 530, …)                    ▲
  *                        └────────▶ failed            connecting ──retryable──┘
  *  any ──close()──▶ closed
  * ```
@@ -165,18 +165,25 @@ export class AmqpConnection {
   async #attemptOnce(): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'failed') return;
     this.#setState('connecting', this.#lastCause);
-    let model: ChannelModel | null = null;
+    let model: ChannelModel;
     try {
       model = await connect(this.#url, { timeout: this.#opts.connectTimeoutMs });
-      if (this.#isClosed()) {
-        await model.close().catch(() => undefined);
-        return;
-      }
+    } catch (err) {
+      this.#onAttemptFailed(err, isFatal(err));
+      return;
+    }
+    if (this.#isClosed()) {
+      await model.close().catch(() => undefined);
+      return;
+    }
+    try {
       this.#watch(model);
       await this.#opts.setup(model);
     } catch (err) {
-      if (model !== null) this.#discard(model);
-      this.#onAttemptFailed(err);
+      // Setup errors are retried even with a "fatal" code: during a broker restart a declare
+      // can fail with 404 "home node … is down or inaccessible" for a while.
+      this.#discard(model);
+      this.#onAttemptFailed(err, false);
       return;
     }
     if (this.#isClosed()) {
@@ -184,7 +191,7 @@ export class AmqpConnection {
       return;
     }
     if (this.#droppedDuringSetup.has(model)) {
-      this.#onAttemptFailed(new Error('Connection closed during setup'));
+      this.#onAttemptFailed(new Error('Connection closed during setup'), false);
       return;
     }
     this.#model = model;
@@ -220,9 +227,9 @@ export class AmqpConnection {
     this.#scheduleRetry(cause);
   }
 
-  #onAttemptFailed(err: unknown): void {
+  #onAttemptFailed(err: unknown, fatal: boolean): void {
     if (this.#isClosed()) return;
-    if (isFatal(err)) {
+    if (fatal) {
       this.#setState('failed', err);
       this.#settleFirstUp?.reject(err);
       return;

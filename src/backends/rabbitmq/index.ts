@@ -455,6 +455,9 @@ export class RabbitMqBackend implements Backend {
       // reports none may be brand new (the count lags), so let it settle before the first write.
       if (ok.messageCount === 0) await new Promise((resolve) => setTimeout(resolve, this.#s.streamSettleMs));
     } catch (err) {
+      // An active declare never answers "no such queue": a 404 means the stream's home node is
+      // "down or inaccessible" (the broker is still recovering it), which is transient.
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) throw brokerUnavailable('The log is not available yet.', err);
       if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
       // Declared earlier with other retention settings: keep using it as it is.
       this.#report({ type: 'declaration_mismatch', name: stream, cause: describe(err) });

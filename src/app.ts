@@ -12,7 +12,16 @@ import type { Config } from './config/index.js';
 import { createZaqarService, type ZaqarEngine } from './core/engine.js';
 import type { Backend, Clock, IdSource, MessageValidator, SchemaCatalog } from './core/ports.js';
 import type { Json } from './core/types.js';
-import { createLogger, HealthState, LogEvents, registerHealthRoutes, type BoundPorts } from './observability/index.js';
+import {
+  createLogger,
+  createMetrics,
+  FOREIGN_REJECTED,
+  HealthState,
+  LogEvents,
+  registerHealthRoutes,
+  type BoundPorts,
+  type Metrics,
+} from './observability/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { createWsServer } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
@@ -44,6 +53,8 @@ export interface App {
    */
   readonly http: FastifyInstance;
   readonly health: HealthState;
+  /** Counters served on `GET /_metrics`. */
+  readonly metrics: Metrics;
   /** Open WebSocket connections. */
   wsConnectionCount(): number;
   /**
@@ -76,6 +87,7 @@ class Application implements App {
   readonly service: ZaqarEngine;
   readonly http: FastifyInstance;
   readonly health: HealthState;
+  readonly metrics: Metrics = createMetrics();
   readonly #events: LogEvents;
   readonly #ws: ReturnType<typeof createWsServer>;
   readonly #schemas: DeferredSchemas;
@@ -103,7 +115,7 @@ class Application implements App {
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
     this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas });
-    registerHealthRoutes(this.http, this.health);
+    registerHealthRoutes(this.http, this.health, this.metrics);
     this.#ws = createWsServer({
       service: this.service,
       limits: config.limits,
@@ -198,6 +210,7 @@ class Application implements App {
       payload = JSON.parse(delivery.raw.toString('utf8')) as Json;
     } catch {
       this.#events.foreignMessageRejected(delivery.routingKey, 'not_json', 'the message is not UTF-8 JSON');
+      this.metrics.inc(FOREIGN_REJECTED, { outcome: 'not_json' });
       delivery.reject(false);
       return;
     }
@@ -213,10 +226,12 @@ class Application implements App {
         return;
       case 'dead_lettered':
         this.#events.foreignMessageRejected(delivery.routingKey, 'dead_lettered', outcome.reason);
+        this.metrics.inc(FOREIGN_REJECTED, { outcome: 'dead_lettered' });
         delivery.ack();
         return;
       case 'dropped':
         this.#events.foreignMessageRejected(delivery.routingKey, 'dropped', outcome.reason);
+        this.metrics.inc(FOREIGN_REJECTED, { outcome: 'dropped' });
         delivery.reject(false);
         return;
     }

@@ -18,7 +18,8 @@ export interface RunningServer extends ServerPorts {
 }
 
 export async function startServer(script: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--expose-gc', script], {
+  const extra = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, ['--expose-gc', ...extra, script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,0 +1,32 @@
+/**
+ * The ZaqarService contract, unchanged, on a real RabbitMQ (issue: "the contract suite from
+ * the foundation passes unchanged on RabbitMQ"). Every backend the suite makes is a separate
+ * AMQP connection — a separate "pod" — on one exchange of this run; the streams it created
+ * are deleted at the end.
+ */
+import { afterAll, inject } from 'vitest';
+import { RabbitMqBackend } from '../../src/backends/rabbitmq/index.js';
+import type { Backend, LogRef } from '../../src/core/ports.js';
+import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
+import { serviceContract } from './service.contract.js';
+
+const url = inject('amqpUrl');
+const exchange = uniqueExchange('svc');
+const logs = new Map<string, LogRef>();
+
+function makeBackend(): Backend {
+  const backend = new RabbitMqBackend({ url, exchange });
+  const append = backend.append.bind(backend);
+  // Remember every log written, so the run can delete its streams afterwards.
+  backend.append = (log, event) => {
+    logs.set(JSON.stringify(log), log);
+    return append(log, event);
+  };
+  return backend;
+}
+
+afterAll(async () => {
+  await deleteTopology(url, exchange, [...logs.values()]);
+}, 60_000);
+
+serviceContract('RabbitMQ', { makeBackend, timeoutMs: 60_000 });

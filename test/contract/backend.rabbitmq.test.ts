@@ -262,6 +262,20 @@ describe('broker failures', () => {
     await down.close();
   });
 
+  it('does not redial after a fatal handshake refusal (wrong credentials)', async () => {
+    const wrong = new URL(url);
+    wrong.password = 'definitely-wrong';
+    const bad = backend({ url: wrong.toString() });
+    const retries: Diagnostic[] = [];
+    bad.onDiagnostic((d) => retries.push(d));
+    const err: unknown = await bad.start().catch((e: unknown) => e);
+    expect(isZaqarError(err) && err.code).toBe('ZQR_ERR_INTERNAL');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(retries.filter((d) => d.type === 'reconnect_scheduled')).toEqual([]);
+    expect(bad.status().type).toBe('down');
+    await bad.close();
+  });
+
   it('goes down and up again, rejects appends meanwhile, and tails resume without gap or duplicate', async () => {
     const b = backend({ url: proxy.url });
     const statuses: BackendStatus['type'][] = [];

@@ -3,8 +3,9 @@
  * exchange whose messages reach the core through an ingress queue.
  *
  * Layout: connection.ts (one connection per pod, reconnect, states), topology.ts (names,
- * declarations), publisher.ts (confirms, drain, timeout), consumer.ts (tails), ingress.ts
- * (foreign messages), errors.ts (amqplib → core errors), diagnostics.ts (what is reported).
+ * public declarations), streams.ts (lazy stream declaration), options.ts (defaults),
+ * publisher.ts (confirms, drain, timeout), consumer.ts (tails), ingress.ts (foreign messages),
+ * errors.ts (amqplib → core errors), diagnostics.ts (what is reported).
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import type { LogEvent } from '../../core/events.js';
@@ -17,98 +18,19 @@ import { AMQP_REPLY, brokerUnavailable, describe, replyCodeOf, toCoreError } fro
 import { IngressConsumer } from './ingress.js';
 import type { ForeignMessageHandler } from './ingress.js';
 import { ChannelLostError, Publisher, UnroutableError } from './publisher.js';
-import { declarePublicTopology, streamArguments, streamNameOf, topologyNames } from './topology.js';
-import type { IngressSettings, StreamSettings, TopologyNames } from './topology.js';
+import { StreamDeclarer } from './streams.js';
+import { declarePublicTopology, streamNameOf, topologyNames } from './topology.js';
+import type { TopologyNames } from './topology.js';
+import { settingsOf } from './options.js';
+import type { RabbitMqBackendOptions, Settings } from './options.js';
 
 export type { Diagnostic } from './diagnostics.js';
 export type { ForeignDelivery, ForeignMessage, ForeignMessageHandler } from './ingress.js';
 export { parseForeignMessage } from './ingress.js';
 export { parseRoutingKey, routingKeyOf, streamNameOf, topologyNames } from './topology.js';
 export { FATAL_REPLY_CODES } from './errors.js';
-
-/** Longest Zaqar message ttl (14 days) plus one day, in seconds. */
-export const DEFAULT_RETENTION_SECONDS = 1_209_600 + 86_400;
-/** Small segments so age retention fires on small queues (it drops whole segments only). */
-export const DEFAULT_SEGMENT_BYTES = 8_000_000;
-
-/** Options of {@link RabbitMqBackend}. Only `url` is required. */
-export interface RabbitMqBackendOptions {
-  /** AMQP URL, e.g. `amqp://user:pass@host:5672/vhost`. */
-  readonly url: string;
-  /** Public topic exchange; also the prefix of every other name. Default `zaqar`. */
-  readonly exchange?: string;
-  /** `x-max-age` of queue streams, seconds. Default {@link DEFAULT_RETENTION_SECONDS}. Must exceed the longest message ttl. */
-  readonly retentionSeconds?: number;
-  /** `x-max-age` of the catalogue stream, seconds; null (default) keeps it forever. */
-  readonly catalogRetentionSeconds?: number | null;
-  /** `x-stream-max-segment-size-bytes`. Default {@link DEFAULT_SEGMENT_BYTES}. */
-  readonly segmentBytes?: number;
-  /** Socket connect timeout per attempt, ms. Default 5000. */
-  readonly connectTimeoutMs?: number;
-  /** Bound on one append (declare + publish + confirm), ms. Default 5000. */
-  readonly confirmTimeoutMs?: number;
-  /** AMQP heartbeat, seconds. Default 5. */
-  readonly heartbeatSeconds?: number;
-  /** Reconnect backoff bounds, ms. Defaults 100 and 10000. */
-  readonly reconnectMinMs?: number;
-  readonly reconnectMaxMs?: number;
-  /** Per-consumer prefetch of tails. Default 256. */
-  readonly tailPrefetch?: number;
-  /** Prefetch of the ingress consumer. Default 64. */
-  readonly ingressPrefetch?: number;
-  /** Ingress queue type. Default `quorum`. */
-  readonly ingressQueueType?: 'quorum' | 'classic';
-  /** Quorum ingress: deliveries before a message that keeps failing is dead-lettered. Default 20. */
-  readonly ingressDeliveryLimit?: number;
-  /** How long `firstOffset` waits for a record of a stream that looks empty, ms. Default 300. */
-  readonly emptyProbeMs?: number;
-  /** Wait after declaring a stream that reports no messages, before writing to it, ms. Default 150. */
-  readonly streamSettleMs?: number;
-}
-
-interface Settings {
-  readonly connectTimeoutMs: number;
-  readonly confirmTimeoutMs: number;
-  readonly heartbeatSeconds: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly tailPrefetch: number;
-  readonly ingressPrefetch: number;
-  readonly emptyProbeMs: number;
-  readonly streamSettleMs: number;
-  readonly streams: StreamSettings;
-  readonly ingress: IngressSettings;
-}
-
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v <= 0) throw new TypeError(`${name} must be a positive integer (got ${String(v)})`);
-  return v;
-}
-
-function settingsOf(o: RabbitMqBackendOptions): Settings {
-  const catalog = o.catalogRetentionSeconds ?? null;
-  return {
-    connectTimeoutMs: positiveInt('connectTimeoutMs', o.connectTimeoutMs, 5000),
-    confirmTimeoutMs: positiveInt('confirmTimeoutMs', o.confirmTimeoutMs, 5000),
-    heartbeatSeconds: positiveInt('heartbeatSeconds', o.heartbeatSeconds, 5),
-    reconnectMinMs: positiveInt('reconnectMinMs', o.reconnectMinMs, 100),
-    reconnectMaxMs: positiveInt('reconnectMaxMs', o.reconnectMaxMs, 10_000),
-    tailPrefetch: positiveInt('tailPrefetch', o.tailPrefetch, 256),
-    ingressPrefetch: positiveInt('ingressPrefetch', o.ingressPrefetch, 64),
-    emptyProbeMs: positiveInt('emptyProbeMs', o.emptyProbeMs, 300),
-    streamSettleMs: positiveInt('streamSettleMs', o.streamSettleMs, 150),
-    streams: {
-      retentionSeconds: positiveInt('retentionSeconds', o.retentionSeconds, DEFAULT_RETENTION_SECONDS),
-      catalogRetentionSeconds: catalog === null ? null : positiveInt('catalogRetentionSeconds', catalog, 1),
-      segmentBytes: positiveInt('segmentBytes', o.segmentBytes, DEFAULT_SEGMENT_BYTES),
-    },
-    ingress: {
-      queueType: o.ingressQueueType ?? 'quorum',
-      deliveryLimit: positiveInt('ingressDeliveryLimit', o.ingressDeliveryLimit, 20),
-    },
-  };
-}
+export { DEFAULT_RETENTION_SECONDS, DEFAULT_SEGMENT_BYTES } from './options.js';
+export type { RabbitMqBackendOptions } from './options.js';
 
 /** Rejects with a 503 after `ms` unless `work` settles first. */
 function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -146,9 +68,7 @@ export class RabbitMqBackend implements Backend {
   #closing: Promise<void> | null = null;
   #model: ChannelModel | null = null;
   #publisher: Promise<Publisher> | null = null;
-  #topoChannel: Promise<Channel> | null = null;
-  /** Streams declared on the current connection. */
-  #declared = new Map<string, Promise<void>>();
+  readonly #streams: StreamDeclarer;
 
   constructor(options: RabbitMqBackendOptions) {
     this.#s = settingsOf(options);
@@ -164,6 +84,13 @@ export class RabbitMqBackend implements Backend {
         this.#report({ type: 'reconnect_scheduled', attempt, delayMs, cause: describe(cause) }),
       onBlocked: (blocked, reason) =>
         this.#report(blocked ? { type: 'connection_blocked', reason: reason ?? '' } : { type: 'connection_unblocked' }),
+    });
+    this.#streams = new StreamDeclarer({
+      names: this.#names,
+      settings: this.#s.streams,
+      settleMs: this.#s.streamSettleMs,
+      liveModel: () => this.#liveModel(),
+      report: (d) => this.#report(d),
     });
     this.#unwatchConn = this.#conn.onStateChange((change) => this.#onStateChange(change));
     this.#ingress = new IngressConsumer({
@@ -233,7 +160,7 @@ export class RabbitMqBackend implements Backend {
     const stream = streamNameOf(this.#names, log);
     const tail = new StreamTail(stream, start, handler, {
       openChannel: () => this.#openChannel(),
-      ensureStream: (name) => this.#ensureStream(name),
+      ensureStream: (name) => this.#streams.ensure(name),
       isConnected: () => this.#conn.state === 'connected',
       report: (d) => this.#report(d),
       prefetch: this.#s.tailPrefetch,
@@ -319,7 +246,7 @@ export class RabbitMqBackend implements Backend {
     const publisher = this.#publisher === null ? null : await this.#publisher.catch(() => null);
     publisher?.fail(new Error('closed'));
     this.#publisher = null;
-    this.#topoChannel = null;
+    this.#streams.reset();
     await this.#conn.close();
   }
 
@@ -352,8 +279,7 @@ export class RabbitMqBackend implements Backend {
       this.#model = null;
       const publisher = this.#publisher;
       this.#publisher = null;
-      this.#topoChannel = null;
-      this.#declared = new Map();
+      this.#streams.reset();
       void publisher?.then((p) => p.fail(change.cause), () => undefined);
       for (const set of this.#tails.values()) for (const tail of set) tail.detach();
       this.#ingress.detach();
@@ -412,62 +338,8 @@ export class RabbitMqBackend implements Backend {
     return created;
   }
 
-  /** A channel for declarations, recreated after a declaration error closed it. */
-  #getTopoChannel(): Promise<Channel> {
-    if (this.#topoChannel !== null) return this.#topoChannel;
-    const created = this.#liveModel()
-      .createChannel()
-      .then((channel) => {
-        channel.on('error', () => undefined);
-        channel.on('close', () => {
-          if (this.#topoChannel === created) this.#topoChannel = null;
-        });
-        return channel;
-      });
-    created.catch(() => {
-      if (this.#topoChannel === created) this.#topoChannel = null;
-    });
-    this.#topoChannel = created;
-    return created;
-  }
-
-  /** Declares `stream` once per connection (single-flight per name). */
-  #ensureStream(stream: string): Promise<void> {
-    const known = this.#declared.get(stream);
-    if (known !== undefined) return known;
-    const declared = this.#declareStream(stream);
-    const map = this.#declared;
-    map.set(stream, declared);
-    declared.catch(() => {
-      if (map.get(stream) === declared) map.delete(stream);
-    });
-    return declared;
-  }
-
-  async #declareStream(stream: string): Promise<void> {
-    const args = streamArguments(this.#s.streams, stream === this.#names.catalogStream);
-    try {
-      const channel = await this.#getTopoChannel();
-      const ok = await channel.assertQueue(stream, { durable: true, arguments: args });
-      // RabbitMQ 3.10 sets a new stream's leader in its queue record shortly after declare-ok;
-      // a channel that publishes to it before then crashes (osiris_writer:write(none, …)) and
-      // takes the whole connection down. A stream that reports messages is old enough; one that
-      // reports none may be brand new (the count lags), so let it settle before the first write.
-      if (ok.messageCount === 0) await new Promise((resolve) => setTimeout(resolve, this.#s.streamSettleMs));
-    } catch (err) {
-      // An active declare never answers "no such queue": a 404 means the stream's home node is
-      // "down or inaccessible" (the broker is still recovering it), which is transient.
-      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) throw brokerUnavailable('The log is not available yet.', err);
-      if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
-      // Declared earlier with other retention settings: keep using it as it is.
-      this.#report({ type: 'declaration_mismatch', name: stream, cause: describe(err) });
-      const channel = await this.#getTopoChannel();
-      await channel.checkQueue(stream);
-    }
-  }
-
   async #appendTo(stream: string, content: Buffer, rid: string): Promise<void> {
-    await this.#ensureStream(stream);
+    await this.#streams.ensure(stream);
     await this.#nextTailsRegistered(stream);
     const headers = { 'x-zaqar-rid': rid };
     try {
@@ -475,8 +347,8 @@ export class RabbitMqBackend implements Backend {
     } catch (err) {
       if (err instanceof UnroutableError) {
         // Deleted behind our back since we declared it: declare again and retry once.
-        this.#declared.delete(stream);
-        await this.#ensureStream(stream);
+        this.#streams.forget(stream);
+        await this.#streams.ensure(stream);
       } else if (err instanceof ChannelLostError && this.#conn.state === 'connected') {
         // The channel died but the connection lives (RabbitMQ 3.10 can crash a channel that
         // publishes to a stream whose leader it has not learnt yet). Retry once on a new channel;

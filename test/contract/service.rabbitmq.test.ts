@@ -17,10 +17,15 @@ const logs = new Map<string, LogRef>();
 function makeBackend(): Backend {
   const backend = new RabbitMqBackend({ url, exchange });
   const append = backend.append.bind(backend);
-  // Remember every log written, so the run can delete its streams afterwards.
+  const tail = backend.tail.bind(backend);
+  // Remember every log written or tailed (both declare its stream), to delete them afterwards.
   backend.append = (log, event) => {
     logs.set(JSON.stringify(log), log);
     return append(log, event);
+  };
+  backend.tail = (log, start, handler) => {
+    logs.set(JSON.stringify(log), log);
+    return tail(log, start, handler);
   };
   return backend;
 }

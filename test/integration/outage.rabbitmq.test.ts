@@ -74,7 +74,7 @@ describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () =>
     const acked: number[] = [];
     const statuses = new Map<number, number>();
     let i = 0;
-    let phase: 'before' | 'down' | 'after' = 'before';
+    const state: { phase: 'before' | 'down' | 'after' } = { phase: 'before' };
     const producer = (async () => {
       let okAfter = 0;
       while (okAfter < 20) {
@@ -82,7 +82,7 @@ describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () =>
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         if (r.status === 201) {
           acked.push(i);
-          if (phase === 'after') okAfter++;
+          if (state.phase === 'after') okAfter++;
         } else {
           expect(r.status).toBe(503);
           expect(r.body).toMatchObject({ title: 'Service temporarily unavailable' });
@@ -92,12 +92,12 @@ describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () =>
       }
     })();
     while (acked.length < 20) await new Promise((r) => setTimeout(r, 10));
-    phase = 'down';
+    state.phase = 'down';
     await rabbitmqctl('stop_app');
     await new Promise((r) => setTimeout(r, 1500));
     await rabbitmqctl('start_app');
     await rabbitmqctl('await_startup');
-    phase = 'after';
+    state.phase = 'after';
     await producer;
 
     expect(statuses.get(503) ?? 0).toBeGreaterThan(0);

@@ -1,81 +1,190 @@
 /**
  * Runs the benchmarks side by side with their baselines in one run and prints ratios.
  *
- *   npm run bench                 # embedded backend vs baseline
- *   RABBITMQ_URL=amqp://… npm run bench   # also the RabbitMQ backend
+ *   npm run bench                          # every section that needs no broker
+ *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
+ *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, rabbitmq
  *
- * Each target is measured in alternating rounds (bridge, baseline, bridge, baseline, …) and
+ * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
  */
 import { fileURLToPath } from 'node:url';
+import { rawStreamPublish, idleConnectionBytes, reattachReplay, reconnectStorm, restPosts } from './extra.js';
 import { startServer, type RunningServer } from './lib/child.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 100);
+const AMQP = process.env['RABBITMQ_URL'] ?? '';
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,rabbitmq').split(','));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+const BRIDGE = here('./servers/bridge.js');
+const BASELINE = here('./servers/baseline.js');
+const MEMORY_ENV = { RABBITMQ_URL: '' };
+const RABBIT_ENV = { RABBITMQ_URL: AMQP, RABBITMQ_EXCHANGE: `bench${Date.now() % 100000}` };
+const out: string[] = [];
 
-interface Target {
-  readonly name: string;
-  readonly script: string;
-  readonly env: Record<string, string>;
+function section(title: string, rows: Row[], note = ''): void {
+  const text = `\n### ${title}\n\n${table(rows)}\n${note === '' ? '' : `\n${note}\n`}`;
+  out.push(text);
+  process.stderr.write(text);
 }
 
-interface Sample {
-  post: number;
-  list: number;
-  p50: number;
-  p99: number;
-  lost: number;
-}
-
-async function measure(t: Target, round: number): Promise<Sample> {
-  const server: RunningServer = await startServer(here(t.script), t.env);
+async function withServer<T>(script: string, env: Record<string, string>, f: (s: RunningServer) => Promise<T>): Promise<T> {
+  const s = await startServer(script, env);
   try {
-    const queue = `bench${round}${Date.now() % 100000}`;
-    const rest = await restPostList(server.restPort, queue);
-    const wsQueue = `${queue}ws`;
-    const sockets = await openSubscribers([server.wsPort ?? 0], wsQueue, SUBSCRIBERS);
-    const lat = await postToNotification([server.restPort], sockets, wsQueue);
-    await closeAll(sockets);
-    return { post: rest.postPerSecond, list: rest.listPerSecond, p50: lat.p50Ms, p99: lat.p99Ms, lost: lat.expected - lat.deliveries + rest.errors };
+    return await f(s);
   } finally {
-    await server.stop();
+    await s.stop();
   }
 }
 
-const targets: Target[] = [
-  { name: 'bridge (memory)', script: './servers/bridge.js', env: { RABBITMQ_URL: '' } },
-  { name: 'baseline (fastify+ws, no semantics)', script: './servers/baseline.js', env: {} },
-];
-const amqp = process.env['RABBITMQ_URL'];
-if (amqp !== undefined && amqp !== '') {
-  targets.splice(1, 0, { name: 'bridge (rabbitmq)', script: './servers/bridge.js', env: { RABBITMQ_URL: amqp } });
+/** Alternating rounds of several named measurements; returns the samples of each. */
+async function rounds<T>(names: readonly string[], measure: (name: string, round: number) => Promise<T>): Promise<Map<string, T[]>> {
+  const samples = new Map<string, T[]>(names.map((n) => [n, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const n of names) {
+      const s = await measure(n, r);
+      samples.get(n)?.push(s);
+      process.stderr.write(`round ${r + 1}/${ROUNDS} ${n}: ${JSON.stringify(s)}\n`);
+    }
+  }
+  return samples;
 }
 
-const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const t of targets) {
-    const s = await measure(t, round);
-    samples.get(t.name)?.push(s);
-    process.stderr.write(`round ${round + 1}/${ROUNDS} ${t.name}: ${JSON.stringify(s)}\n`);
+// ── 1. REST throughput and post→notification latency, bridge vs baseline ─────────────────
+if (ONLY.has('core')) {
+  const targets: [string, string, Record<string, string>][] = [
+    ['bridge (memory)', BRIDGE, MEMORY_ENV],
+    ...(AMQP === '' ? [] : [['bridge (rabbitmq)', BRIDGE, RABBIT_ENV] as [string, string, Record<string, string>]]),
+    ['baseline (fastify+ws, no semantics)', BASELINE, {}],
+  ];
+  const samples = await rounds(
+    targets.map((t) => t[0]),
+    (name, round) => {
+      const [, script, env] = targets.find((t) => t[0] === name) ?? targets[0]!;
+      return withServer(script, env, async (s) => {
+        const queue = `bench${round}${Date.now() % 100000}`;
+        const rest = await restPostList(s.restPort, queue);
+        const sockets = await openSubscribers([s.wsPort ?? 0], `${queue}ws`, SUBSCRIBERS);
+        const lat = await postToNotification([s.restPort], sockets, `${queue}ws`);
+        await closeAll(sockets);
+        return { post: rest.postPerSecond, list: rest.listPerSecond, p50: lat.p50Ms, p99: lat.p99Ms, lost: lat.expected - lat.deliveries + rest.errors };
+      });
+    },
+  );
+  const base = samples.get(targets[targets.length - 1]?.[0] ?? '') ?? [];
+  const med = (xs: readonly { [k: string]: number }[], k: string): number => median(xs.map((x) => x[k] ?? Number.NaN));
+  section(
+    'REST throughput and post → notification latency (embedded backend and RabbitMQ vs baseline)',
+    targets.map(([name]) => {
+      const xs = samples.get(name) ?? [];
+      return {
+        name,
+        'REST post/s': fmt(med(xs, 'post'), 0),
+        'post vs baseline': fmt(med(xs, 'post') / med(base, 'post'), 2),
+        'REST list/s': fmt(med(xs, 'list'), 0),
+        'list vs baseline': fmt(med(xs, 'list') / med(base, 'list'), 2),
+        [`notify p50 ms (${SUBSCRIBERS} subs)`]: fmt(med(xs, 'p50'), 2),
+        'notify p99 ms': fmt(med(xs, 'p99'), 2),
+        lost: med(xs, 'lost'),
+      };
+    }),
+    'One message per POST, 16 concurrent keep-alive clients, 4,000 posts then 4,000 lists (limit 10); latency: 200 posts one at a time, each timestamped, received by every subscriber.',
+  );
+}
+
+// ── 2. The cost of a schema on the post path ─────────────────────────────────────────────
+if (ONLY.has('schema')) {
+  const env = { ...MEMORY_ENV, QUEUE_SCHEMAS: 'tripleo*=tripleo-workflow-message-v1' };
+  const samples = await rounds(['no schema bound', 'schema bound (tripleo-workflow-message-v1)'], (name, round) =>
+    withServer(BRIDGE, env, (s) => restPosts(s.restPort, `${name.startsWith('no') ? 'plain' : 'tripleo'}${round}`)),
+  );
+  const base = median(samples.get('no schema bound') ?? []);
+  section(
+    'REST posts with and without a JSON Schema bound to the queue (embedded backend)',
+    [...samples].map(([name, xs]) => ({ name, 'posts/s': fmt(median(xs), 0), 'vs no schema': fmt(median(xs) / base, 2) })),
+  );
+}
+
+// ── 3. Memory per idle WebSocket connection ──────────────────────────────────────────────
+if (ONLY.has('memory')) {
+  const COUNT = 2000;
+  const samples = await rounds(['bridge (memory)', 'baseline (raw ws)'], (name) =>
+    withServer(name.startsWith('bridge') ? BRIDGE : BASELINE, MEMORY_ENV, (s) => idleConnectionBytes(s, COUNT)),
+  );
+  section(
+    `Memory per idle WebSocket connection (${COUNT} connections, RSS after GC)`,
+    [...samples].map(([name, xs]) => ({ name, 'KiB per connection': fmt(median(xs) / 1024, 1) })),
+    'RSS of the server process only; the kernel adds about 4 KiB per socket.',
+  );
+}
+
+// ── 4. Reattach: replay time and broker reads during a storm ──────────────────────────────
+if (ONLY.has('reattach')) {
+  const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
+  const rows: Row[] = [];
+  for (const [name, env] of backends) {
+    const r = await withServer(BRIDGE, env, (s) => reattachReplay(s));
+    const storm = await withServer(BRIDGE, env, (s) => reconnectStorm(s));
+    rows.push({
+      name,
+      'first replayed p50 ms': fmt(r.firstP50, 1),
+      'first p99 ms': fmt(r.firstP99, 1),
+      '1,000 replayed p50 ms': fmt(r.allP50, 1),
+      '1,000 p99 ms': fmt(r.allP99, 1),
+      'storm: 500 clients × 1,000 msgs, s': fmt(storm.seconds, 2),
+      'tails opened per reattach': fmt(storm.tailsPerReattach, 3),
+      'records read per reattach': fmt(storm.recordsPerReattach, 2),
+    });
+  }
+  section(
+    'Reattach: 1,000 missed messages, and a reconnect storm',
+    rows,
+    'Replay: 15 rounds; a client reattaches with its last marker after 1,000 messages were posted, time from the request to the first and to the 1,000th replayed notification. Storm: 500 clients reattach at once to one queue; broker reads are counted by a wrapper around the backend (tails opened, records delivered). The records read are each client\'s own subscription_create event coming back on the catalogue log, not the replayed range.',
+  );
+}
+
+// ── 5. RabbitMQ: bridge posts vs raw amqplib, and fan-out across two pods ────────────────
+if (ONLY.has('rabbitmq') && AMQP !== '') {
+  const samples = await rounds(['bridge REST post (16 concurrent)', 'raw amqplib → stream, confirms, 16 in flight', 'raw amqplib → stream, confirms, 1000 in flight'], (name, round) => {
+    if (name.startsWith('bridge')) return withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `rawcmp${round}`));
+    return rawStreamPublish(AMQP, 20000, name.includes('1000') ? 1000 : 16);
+  });
+  const raw16 = median(samples.get('raw amqplib → stream, confirms, 16 in flight') ?? []);
+  section(
+    'REST post throughput on RabbitMQ vs raw amqplib publishing with confirms to a stream',
+    [...samples].map(([name, xs]) => ({ name, 'msg/s': fmt(median(xs), 0), 'vs raw (16 in flight)': fmt(median(xs) / raw16, 2) })),
+    'Persistent messages of the size of a bridge post event; the raw rows publish straight to a stream queue with a confirm channel.',
+  );
+
+  const SUBS = 1000;
+  const pods = [await startServer(BRIDGE, RABBIT_ENV), await startServer(BRIDGE, RABBIT_ENV)];
+  try {
+    const queue = `fan${Date.now() % 100000}`;
+    const sockets = await openSubscribers(pods.map((p) => p.wsPort ?? 0), queue, SUBS);
+    const lat = await postToNotification(pods.map((p) => p.restPort), sockets, queue, 100);
+    await closeAll(sockets);
+    section(`Post → notification latency, ${SUBS} subscribers across two pods (RabbitMQ)`, [
+      { name: 'bridge ×2 (rabbitmq)', 'p50 ms': fmt(lat.p50Ms, 1), 'p99 ms': fmt(lat.p99Ms, 1), deliveries: lat.deliveries, expected: lat.expected },
+    ], '100 posts one at a time, alternating between the pods; subscribers split evenly between them.');
+  } finally {
+    await Promise.all(pods.map((p) => p.stop()));
   }
 }
 
-const base = samples.get(targets[targets.length - 1]?.name ?? '') ?? [];
-const med = (xs: readonly Sample[], k: keyof Sample): number => median(xs.map((x) => x[k]));
-const rows: Row[] = targets.map((t) => {
-  const xs = samples.get(t.name) ?? [];
-  return {
-    name: t.name,
-    'REST post/s': fmt(med(xs, 'post'), 0),
-    'vs baseline': fmt(med(xs, 'post') / med(base, 'post'), 2),
-    'REST list/s': fmt(med(xs, 'list'), 0),
-    'list vs baseline': fmt(med(xs, 'list') / med(base, 'list'), 2),
-    [`post→notify p50 ms (${SUBSCRIBERS} subs)`]: fmt(med(xs, 'p50'), 2),
-    'p99 ms': fmt(med(xs, 'p99'), 2),
-    'lost': med(xs, 'lost'),
-  };
-});
-process.stdout.write(`\n${table(rows)}\n\nrounds: ${ROUNDS}, median of rounds; node ${process.version}\n`);
+if (AMQP !== '') {
+  // Best effort: delete what the RabbitMQ runs declared (a local broker with rabbitmqctl).
+  const { execFileSync } = await import('node:child_process');
+  try {
+    const names = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((n) => n.startsWith(`${RABBIT_ENV.RABBITMQ_EXCHANGE}.`));
+    for (const n of names) execFileSync('rabbitmqctl', ['delete_queue', '-q', n]);
+  } catch {
+    process.stderr.write('note: could not delete the benchmark streams (no local rabbitmqctl)\n');
+  }
+}
+
+process.stdout.write(`${out.join('\n')}\n\nrounds: ${ROUNDS} (median), node ${process.version}, ${new Date().toISOString()}\n`);

@@ -12,6 +12,8 @@ export interface ServerPorts {
 
 export interface RunningServer extends ServerPorts {
   stop(): Promise<void>;
+  /** The bridge's backend read counters (bench/servers/bridge.ts answers SIGUSR1). */
+  counts(): Promise<{ tails: number; records: number; firstOffset: number }>;
   /** Resident memory of the child in bytes (from /proc), or NaN. */
   rss(): Promise<number>;
   readonly child: ChildProcess;
@@ -23,8 +25,12 @@ export async function startServer(script: string, env: Record<string, string> = 
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const rl = createInterface({ input: child.stdout! });
+  const countWaiters: ((c: { tails: number; records: number; firstOffset: number }) => void)[] = [];
+  rl.on('line', (line) => {
+    if (line.startsWith('{"counts"')) countWaiters.shift()?.((JSON.parse(line) as { counts: { tails: number; records: number; firstOffset: number } }).counts);
+  });
   const ports = await new Promise<ServerPorts>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
     rl.on('line', (line) => {
       if (!line.startsWith('{"ready"')) return;
@@ -41,6 +47,12 @@ export async function startServer(script: string, env: Record<string, string> = 
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+    },
+    counts() {
+      return new Promise((resolve) => {
+        countWaiters.push(resolve);
+        child.kill('SIGUSR1');
+      });
     },
     async rss() {
       const { readFile } = await import('node:fs/promises');

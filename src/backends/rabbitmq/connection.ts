@@ -14,6 +14,7 @@
  * fail at once with 503 while subscriptions wait. Owning the loop also gives the explicit states
  * and the `{from, to}` events the composition root feeds to readiness.
  */
+import { hostname } from 'node:os';
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { describe, isFatal } from './errors.js';
@@ -167,7 +168,13 @@ export class AmqpConnection {
     this.#setState('connecting', this.#lastCause);
     let model: ChannelModel;
     try {
-      model = await connect(this.#url, { timeout: this.#opts.connectTimeoutMs });
+      model = await connect(this.#url, {
+        timeout: this.#opts.connectTimeoutMs,
+        // Without TCP_NODELAY, Nagle's algorithm meets the broker's delayed ACKs and every
+        // small publish or ack waits ~40 ms: a write's read-back took 40 ms instead of 1.
+        noDelay: true,
+        clientProperties: { connection_name: `zaqar-bridge ${hostname()} pid ${process.pid}` },
+      });
     } catch (err) {
       this.#onAttemptFailed(err, isFatal(err));
       return;

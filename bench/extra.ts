@@ -51,16 +51,22 @@ export async function rawStreamPublish(url: string, total: number, inFlight: num
 }
 
 /** REST posts of one message each to `queue` (throughput), e.g. with and without a schema bound. */
-export async function restPosts(port: number, queue: string, total = 4000, concurrency = 16): Promise<number> {
+/** Messages per second stored by REST posts of `perPost` messages each to `queue`. */
+export async function restPosts(port: number, queue: string, total = 4000, concurrency = 16, perPost = 1): Promise<number> {
   const path = `/v2/queues/${queue}/messages`;
   const r = await load(
     port,
-    (i) => ({ method: 'POST', path, headers: HEADERS, body: JSON.stringify({ messages: [{ body: workflowBody(i) }] }) }),
+    (i) => ({
+      method: 'POST',
+      path,
+      headers: HEADERS,
+      body: JSON.stringify({ messages: Array.from({ length: perPost }, (_, j) => ({ body: workflowBody(i * perPost + j) })) }),
+    }),
     total,
     concurrency,
   );
   if (r.errors > 0) throw new Error(`${r.errors} posts failed on ${queue}`);
-  return r.perSecond;
+  return r.perSecond * perPost;
 }
 
 /** RSS growth of the server per idle WebSocket connection (after a GC), over `count` connections. */

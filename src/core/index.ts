@@ -7,3 +7,4 @@ export * from './limits.js';
 export * from './names.js';
 export { createZaqarService, type EngineDeps, type ZaqarEngine } from './engine.js';
 export { postSize } from './rules.js';
+export { subscriptionRecord } from './records.js';

@@ -12,6 +12,7 @@ import { createZaqarService, type ZaqarEngine } from '../../src/core/engine.js';
 import { ZaqarError } from '../../src/core/errors.js';
 import type { Backend, MessageValidator } from '../../src/core/ports.js';
 import type { Notification, RequestContext } from '../../src/core/types.js';
+import { FakeClock } from '../fixtures/fake-clock.js';
 
 export interface ContractTarget {
   /** A fresh backend; `shared` ones may be the same instance for "two pods" tests. */
@@ -19,13 +20,6 @@ export interface ContractTarget {
   readonly timeoutMs?: number;
 }
 
-class FakeClock {
-  t = Date.UTC(2026, 10, 25, 12, 0, 0);
-  readonly now = (): number => this.t;
-  advance(seconds: number): void {
-    this.t += seconds * 1000;
-  }
-}
 
 const CLIENT_A = '3381af92-2b9e-11e3-b191-71861300734c';
 const CLIENT_B = '9f0c1a52-7d3e-4c8f-a3b1-2f6d5e4c3b2a';

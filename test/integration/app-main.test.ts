@@ -7,34 +7,21 @@
  * `schemas/`, `node_modules/` and `package.json`), so the module-relative schema paths
  * resolve exactly as they do from `dist/`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMain, type BuiltMain } from '../fixtures/pods.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-let workDir: string;
+let built: BuiltMain | undefined;
 let mainJs: string;
 
 beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'zaqar-bridge-main-'));
-  for (const entry of ['schemas', 'node_modules', 'package.json']) await symlink(join(ROOT, entry), join(workDir, entry));
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(workDir, 'dist')], (err, stdout) => {
-      // Type errors still emit JavaScript; the typecheck step of `npm test` reports them.
-      if (err !== null && !stdout.includes('error TS')) reject(err);
-      else resolve();
-    });
-  });
-  mainJs = join(workDir, 'dist', 'main.js');
+  built = await buildMain();
+  mainJs = built.mainJs;
 }, 120_000);
 
 afterAll(async () => {
-  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+  await built?.dispose();
 });
 
 interface Line {

@@ -9,7 +9,6 @@ import type {
   JsonObject,
   MessageView,
   QueueStats,
-  SubscriptionView,
 } from '../../core/types.js';
 import { type LinkParams, toQueryString } from './query.js';
 
@@ -37,18 +36,6 @@ export function claimJson(c: ClaimView, queuePath: string, claimPath: string): J
     ttl: c.ttl,
     messages: c.messages.map((m) => messageJson({ ...m, claimId: c.id }, queuePath)),
     href: claimPath,
-  };
-}
-
-export function subscriptionJson(s: SubscriptionView): JsonObject {
-  return {
-    id: s.id,
-    source: s.source,
-    subscriber: s.subscriber,
-    ttl: s.ttl,
-    age: s.age,
-    options: s.options,
-    confirmed: s.confirmed,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * WebSocket renderings of core views (reference §3.5, §6), with Zaqar's key order.
  */
-import type { Json, MessageView, QueueStats, SubscriptionView } from '../../core/types.js';
+import type { Json, MessageView, QueueStats } from '../../core/types.js';
 
 /** `{"id", "claim_id", "ttl", "age", "body"}`; `claimId` overrides the message's own claim. */
 export function messageJson(m: MessageView, claimId: string | null = m.claimId): Json {
@@ -32,14 +32,3 @@ export function statsJson(s: QueueStats): Json {
   return { messages };
 }
 
-export function subscriptionJson(s: SubscriptionView): Json {
-  return {
-    id: s.id,
-    source: s.source,
-    subscriber: s.subscriber,
-    ttl: s.ttl,
-    age: s.age,
-    options: s.options,
-    confirmed: s.confirmed,
-  };
-}

@@ -11,7 +11,8 @@ import type { HttpDeps } from '../deps.js';
 import { renderError } from '../error-handler.js';
 import { badApi } from '../http-error.js';
 import { getInt, getParam, type LinkParams, parseQuery } from '../query.js';
-import { nextLinks, pyTruthy, subscriptionJson } from '../render.js';
+import { subscriptionRecord } from '../../../core/records.js';
+import { nextLinks, pyTruthy } from '../render.js';
 import { sendEmpty, sendJson } from '../reply.js';
 import { resource } from '../routing.js';
 import { checkSubscriptionLimit } from '../validate.js';
@@ -31,7 +32,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: HttpDeps)
   resource(app, `${base}/:subscription_id`, {
     GET: async (req, reply) => {
       const s = await deps.service.getSubscription(ctxOf(req), param(req, 'queue_name'), param(req, 'subscription_id'));
-      return sendJson(reply, 200, subscriptionJson(s));
+      return sendJson(reply, 200, subscriptionRecord(s));
     },
     PATCH: (req, reply) => updateSubscription(deps, req, reply),
     DELETE: async (req, reply) => {
@@ -131,7 +132,7 @@ async function listSubscriptions(deps: HttpDeps, req: FastifyRequest, reply: Fas
   });
   const last = subs[subs.length - 1];
   link.set('marker', last?.id ?? marker ?? '');
-  return sendJson(reply, 200, { subscriptions: subs.map(subscriptionJson), links: nextLinks(subs.length, pathOf(req), link) });
+  return sendJson(reply, 200, { subscriptions: subs.map(subscriptionRecord), links: nextLinks(subs.length, pathOf(req), link) });
 }
 
 async function updateSubscription(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

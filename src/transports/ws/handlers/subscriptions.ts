@@ -3,7 +3,7 @@
  */
 import { errors } from '../../../core/errors.js';
 import type { AttachStart, CreateSubscriptionOptions } from '../../../core/types.js';
-import { subscriptionJson } from '../views.js';
+import { subscriptionRecord } from '../../../core/records.js';
 import type { Handler } from './types.js';
 import { reply } from './types.js';
 
@@ -53,12 +53,12 @@ export const subscriptionList: Handler<'subscription_list'> = async ({ body, ctx
   if (body.marker !== undefined) opts.marker = body.marker;
   if (body.limit !== undefined) opts.limit = body.limit;
   const subs = await service.listSubscriptions(ctx, body.queue_name, opts);
-  return reply(200, { subscriptions: subs.map(subscriptionJson) });
+  return reply(200, { subscriptions: subs.map(subscriptionRecord) });
 };
 
 export const subscriptionGet: Handler<'subscription_get'> = async ({ body, ctx }, { service }) => {
   const sub = await service.getSubscription(ctx, body.queue_name, body.subscription_id);
-  return reply(200, subscriptionJson(sub));
+  return reply(200, subscriptionRecord(sub));
 };
 
 export const subscriptionDelete: Handler<'subscription_delete'> = async ({ body, ctx }, { service }) => {

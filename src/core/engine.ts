@@ -50,12 +50,22 @@ export interface EngineDeps {
   readonly readBackTimeoutMs?: number;
   /** Recent posts kept per queue for reattach replay. Default 10000. */
   readonly historyCapacity?: number;
+  /**
+   * A queue log this pod has not used for this long, with no listener and no write in
+   * flight, is closed (its tail, its state, its history) and reopened on next use, so a pod
+   * holds resources only for the queues it serves (ms). Default 300000; 0 disables.
+   */
+  readonly idleQueueMs?: number;
 }
 
 /** The service plus its lifecycle, and the way in for messages published straight to the broker. */
 export interface ZaqarEngine extends ZaqarService {
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Closes queue logs idle for `idleQueueMs`; returns how many (runs on a timer too). */
+  evictIdleQueues(): number;
+  /** Number of queue logs this pod currently folds. */
+  readonly openQueues: number;
   /**
    * Stores a foreign message like a post (validated against the queue's schema, queue created
    * lazily). Resolves once stored durably, dead-lettered or dropped; rejects only when the
@@ -69,6 +79,8 @@ interface QueueHandle {
   readonly log: FoldedLog<QueueEvent, QueueOutcome>;
   readonly listeners: Set<NotificationListener>;
   readonly history: PostHistory;
+  /** Clock time of the last use, for idle eviction. */
+  lastUsed: number;
 }
 
 export function createZaqarService(deps: EngineDeps): ZaqarEngine {
@@ -83,6 +95,8 @@ class Engine implements ZaqarEngine {
   readonly #validator: MessageValidator | undefined;
   readonly #timeoutMs: number;
   readonly #historyCapacity: number;
+  readonly #idleQueueMs: number;
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #catalog = new CatalogState();
   readonly #catalogLog: FoldedLog<CatalogEvent, CatalogOutcome>;
   readonly #queues = new Map<string, QueueHandle>();
@@ -97,6 +111,7 @@ class Engine implements ZaqarEngine {
     this.#validator = deps.validator;
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#historyCapacity = deps.historyCapacity ?? 10_000;
+    this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
       backend: this.#backend,
       log: { kind: 'catalog' },
@@ -113,17 +128,43 @@ class Engine implements ZaqarEngine {
     this.#started ??= (async () => {
       await this.#backend.start();
       await this.#catalogLog.open();
+      if (this.#idleQueueMs > 0) {
+        this.#sweeper = setInterval(() => this.evictIdleQueues(), Math.min(60_000, this.#idleQueueMs / 2));
+        this.#sweeper.unref();
+      }
     })();
     return this.#started;
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      clearInterval(this.#sweeper);
       for (const q of this.#queues.values()) q.log.close();
       this.#queues.clear();
       this.#catalogLog.close();
     })();
     return this.#closed;
+  }
+
+  /**
+   * Closes the queue logs idle for `idleQueueMs` (no listener, no write in flight); returns
+   * how many. Runs on a timer; exposed for tests.
+   */
+  evictIdleQueues(): number {
+    const horizon = this.#clock() - this.#idleQueueMs;
+    let evicted = 0;
+    for (const [key, q] of this.#queues) {
+      if (q.lastUsed > horizon || q.listeners.size > 0 || q.log.pendingWrites > 0) continue;
+      this.#queues.delete(key);
+      q.log.close();
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** Number of queue logs this pod currently folds. */
+  get openQueues(): number {
+    return this.#queues.size;
   }
 
   healthy(): boolean {
@@ -451,11 +492,15 @@ class Engine implements ZaqarEngine {
     // the replay and live delivery, and none is delivered twice.
     const replay = afterSeq === null ? { entries: [], gap: false } : q.history.replay(afterSeq, this.#clock());
     for (const n of replay.entries) listener(n);
-    q.listeners.add(listener);
-    const last = replay.entries.at(-1)?.marker ?? String(q.state.lastSeq);
+    // The client's marker may be ahead of this pod's fold (it saw it on a pod further along
+    // the log): live messages up to that marker were delivered already, so skip them.
+    const floor = afterSeq ?? -1;
+    const live: NotificationListener = floor < 0 ? listener : (n) => Number(n.marker) > floor && listener(n);
+    q.listeners.add(live);
+    const last = replay.entries.at(-1)?.marker ?? String(Math.max(q.state.lastSeq, floor));
     return {
       stop: () => {
-        q.listeners.delete(listener);
+        q.listeners.delete(live);
       },
       replayed: replay.entries.length,
       gap: replay.gap,
@@ -505,9 +550,10 @@ class Engine implements ZaqarEngine {
         },
         readBackTimeoutMs: this.#timeoutMs,
       });
-      q = { state, log, listeners, history };
+      q = { state, log, listeners, history, lastUsed: this.#clock() };
       this.#queues.set(key, q);
     }
+    q.lastUsed = this.#clock();
     try {
       await q.log.open();
     } catch (e) {

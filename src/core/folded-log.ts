@@ -99,6 +99,11 @@ export class FoldedLog<E extends LogEvent, O> {
     this.#o.after?.(event, record.offset, outcome);
   }
 
+  /** Writes waiting for their read-back. */
+  get pendingWrites(): number {
+    return this.#pending.size;
+  }
+
   /** Stops tailing; pending writes fail with 503. */
   close(): void {
     this.#tail?.close();

@@ -362,6 +362,29 @@ export function serviceContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('idle queue logs', () => {
+      it('closes queue logs idle for 5 minutes and reopens them transparently', async () => {
+        const { s, a } = await fresh();
+        const ids = await s.postMessages(a, 'idle', [{ body: 1 }, { body: 2 }]);
+        const c = await s.createClaim(a, 'idle', { ttl: 900, limit: 1 });
+        await s.postMessages(a, 'watched', [{ body: 'w' }]);
+        const seen: unknown[] = [];
+        await s.watch(a.project, 'watched', (n) => seen.push(n.body));
+        const before = s.openQueues;
+        clock.advance(299);
+        expect(s.evictIdleQueues()).toBe(0);
+        clock.advance(2);
+        expect(s.evictIdleQueues()).toBe(1);
+        expect(s.openQueues).toBe(before - 1);
+        const listed = (await s.listMessages(a, 'idle', { echo: true, includeClaimed: true })).messages;
+        expect(listed.map((m) => m.id)).toEqual(ids);
+        expect((await s.getClaim(a, 'idle', c.claimId)).messages.map((m) => m.id)).toEqual([ids[0]]);
+        await s.postMessages(a, 'watched', [{ body: 'still live' }]);
+        await until(() => seen.length === 1);
+        expect(seen).toEqual(['still live']);
+      });
+    });
+
     describe('messages published straight to the broker (ingest)', () => {
       const strict: MessageValidator = {
         hasSchema: (n) => n === 'strict',
@@ -489,31 +512,37 @@ export function serviceContract(name: string, target: ContractTarget): void {
         };
         await pods[0]?.createQueue(ctx, 'q');
         for (const c of clients) await attachClient(c);
+        // Reattaches are driven by the producers (every 5th batch of each), and run concurrently
+        // with the following posts: the count is deterministic, the interleaving is not.
+        const churns: Promise<void>[] = [];
+        const busy = new Set<Client>();
+        let midStream = 0;
+        const churnOnce = (): void => {
+          const c = clients[Math.floor(random() * clients.length)] as Client;
+          if (busy.has(c)) return;
+          busy.add(c);
+          c.stop?.();
+          c.stop = null;
+          churns.push(
+            (async () => {
+              await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+              if (c.received.length > 0) midStream++;
+              await attachClient(c);
+              busy.delete(c);
+            })(),
+          );
+        };
         const producers = [0, 1].map(async (p) => {
-          for (let i = p * BATCH; i < TOTAL; i += 2 * BATCH) {
+          for (let i = p * BATCH, n = 0; i < TOTAL; i += 2 * BATCH, n++) {
             const podX = pods[p] as ZaqarEngine;
             await podX.postMessages(ctx, 'q', Array.from({ length: BATCH }, (_, j) => ({ body: i + j })));
-            // Let the churn run between posts, so reattaches really happen mid-stream.
+            if (n % 5 === 0) churnOnce();
             await new Promise((r) => setImmediate(r));
           }
         });
-        let churning = true;
-        let midStream = 0;
-        const churn = (async () => {
-          while (churning) {
-            const c = clients[Math.floor(random() * clients.length)] as Client;
-            c.stop?.();
-            c.stop = null;
-            await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
-            await attachClient(c);
-            if (churning && c.received.length > 0) midStream++;
-            await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
-          }
-        })();
         await Promise.all(producers);
-        churning = false;
-        await churn;
-        expect(midStream).toBeGreaterThanOrEqual(10);
+        await Promise.all(churns);
+        expect(midStream).toBeGreaterThanOrEqual(40);
         // The log order: what a fresh reader of everything still held sees.
         const logOrder: unknown[] = [];
         await pods[0]?.attach(ctx.project, 'q', (n) => logOrder.push(n.body), 'first');

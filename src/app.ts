@@ -58,6 +58,11 @@ export interface App {
   /** Open WebSocket connections. */
   wsConnectionCount(): number;
   /**
+   * Resolves with the bound ports as soon as both listeners are up, which is before `start()`
+   * resolves when the backend is slow to come up. Rejects if `start()` fails first.
+   */
+  listening(): Promise<BoundPorts>;
+  /**
    * Loads schemas, starts the backend and the service, then listens (REST, then WebSocket)
    * on `config.server`. Resolves with the bound ports (useful with port 0). Memoized. On
    * failure everything already opened is closed and the promise rejects.
@@ -95,10 +100,18 @@ class Application implements App {
   /** Listener removals, run first on close so shutdown is not reported as an outage. */
   readonly #unsubscribe: (() => void)[] = [];
   #starting: Promise<BoundPorts> | undefined;
+  #resolveListening: (ports: BoundPorts) => void = () => undefined;
+  #rejectListening: (err: unknown) => void = () => undefined;
+  readonly #listening = new Promise<BoundPorts>((resolve, reject) => {
+    this.#resolveListening = resolve;
+    this.#rejectListening = reject;
+  });
   #closing: Promise<void> | undefined;
 
   constructor(config: Config, overrides: AppOverrides) {
     this.config = config;
+    // Nobody may be waiting for `listening()`; a failed start is reported by start() itself.
+    this.#listening.catch(() => undefined);
     this.logger = overrides.logger ?? createLogger({ level: config.log.level });
     this.#events = new LogEvents(this.logger);
     this.backend = overrides.backend ?? createBackend(config);
@@ -130,6 +143,10 @@ class Application implements App {
     return this.#ws.connectionCount;
   }
 
+  listening(): Promise<BoundPorts> {
+    return this.#listening;
+  }
+
   start(): Promise<BoundPorts> {
     this.#starting ??= this.#start();
     return this.#starting;
@@ -144,29 +161,37 @@ class Application implements App {
     return this.close();
   }
 
+  /**
+   * Listens first, then starts the service: while the backend is unreachable at boot the
+   * probes already answer (live 200, ready 503) and API requests get 503, instead of a process
+   * that does not listen at all and is restarted by its orchestrator in a loop.
+   */
   async #start(): Promise<BoundPorts> {
     try {
       if (this.#closing !== undefined) throw new Error('the application is closed');
       await this.#loadSchemas();
-      await this.service.start();
-      this.health.setBackendStatus(this.backend.status());
       this.#unsubscribe.push(
         this.backend.onStatus((status) => {
           this.health.setBackendStatus(status);
           this.#events.backendStatus(this.backend.name, status);
         }),
       );
-      this.#wireRabbitMq();
       const { host, restPort, wsPort } = this.config.server;
       await this.http.listen({ port: restPort, host });
       const ports: BoundPorts = {
         restPort: (this.http.server.address() as AddressInfo).port,
         wsPort: await this.#ws.listen(wsPort, host),
       };
-      this.health.markRunning();
       this.#events.listening(host, ports);
+      this.#resolveListening(ports);
+      await this.service.start();
+      this.health.setBackendStatus(this.backend.status());
+      this.#wireRabbitMq();
+      this.health.markRunning();
+      this.#events.ready(this.backend.name);
       return ports;
     } catch (err) {
+      this.#rejectListening(err);
       this.#events.startFailed(err);
       await this.close().catch(() => undefined);
       throw err;

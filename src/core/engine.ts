@@ -97,7 +97,9 @@ class Engine implements ZaqarEngine {
   readonly #historyCapacity: number;
   readonly #idleQueueMs: number;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #catalog = new CatalogState();
+  readonly #catalogState = new CatalogState();
+  /** Set once the catalogue has caught up with its log; before that every request is a 503. */
+  #ready = false;
   readonly #catalogLog: FoldedLog<CatalogEvent, CatalogOutcome>;
   readonly #queues = new Map<string, QueueHandle>();
   #started: Promise<void> | undefined;
@@ -117,7 +119,7 @@ class Engine implements ZaqarEngine {
       log: { kind: 'catalog' },
       ids: this.#ids,
       clock: this.#clock,
-      apply: (e) => this.#catalog.apply(e),
+      apply: (e) => this.#catalogState.apply(e),
       readBackTimeoutMs: this.#timeoutMs,
     });
   }
@@ -128,6 +130,7 @@ class Engine implements ZaqarEngine {
     this.#started ??= (async () => {
       await this.#backend.start();
       await this.#catalogLog.open();
+      this.#ready = true;
       if (this.#idleQueueMs > 0) {
         this.#sweeper = setInterval(() => this.evictIdleQueues(), Math.min(60_000, this.#idleQueueMs / 2));
         this.#sweeper.unref();
@@ -144,6 +147,16 @@ class Engine implements ZaqarEngine {
       this.#catalogLog.close();
     })();
     return this.#closed;
+  }
+
+  /**
+   * The folded catalogue, once caught up. Until then (the backend may still be unreachable at
+   * boot, while the transports already listen) requests get a clear 503 rather than answers
+   * from an empty catalogue.
+   */
+  get #catalog(): CatalogState {
+    if (!this.#ready) throw errors.brokerUnavailable('The service is starting.');
+    return this.#catalogState;
   }
 
   /**
@@ -168,7 +181,7 @@ class Engine implements ZaqarEngine {
   }
 
   healthy(): boolean {
-    return this.#backend.status().type === 'up';
+    return this.#ready && this.#backend.status().type === 'up';
   }
 
   // ── queues ────────────────────────────────────────────────────────────────────
@@ -523,6 +536,7 @@ class Engine implements ZaqarEngine {
 
   /** The folded log of a queue, opened (tailed and caught up) on first use. */
   async #open(project: string, queue: string): Promise<QueueHandle> {
+    if (!this.#ready) throw errors.brokerUnavailable('The service is starting.');
     const key = queueKey(project, queue);
     let q = this.#queues.get(key);
     if (q === undefined) {

@@ -37,6 +37,11 @@ export class LogEvents {
     );
   }
 
+  /** The service has started on its backend and is ready (after `listening`). */
+  ready(backend: string): void {
+    this.#log.info({ event: 'ready', backend }, `ready on the ${backend} backend`);
+  }
+
   backendStatus(name: string, status: BackendStatus): void {
     if (status.type === 'up') this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
     else this.#log.error({ event: 'backend_down', backend: name, err: status.cause }, `backend ${name} down`);

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Json, JsonObject } from '../../core/types.js';
+import type { Limits } from '../../core/limits.js';
 
 /** A parsed request body: Zaqar only accepts a JSON object or array at the top level. */
 export type JsonDocument = JsonObject | Json[];
@@ -115,4 +116,10 @@ export function pyInt(value: Json | undefined): number | null {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   return null;
+}
+
+/** The metadata size rule shared by PUT and PATCH (by Content-Length, before parsing). */
+export function metadataTooLarge(req: FastifyRequest, limits: Limits): string | null {
+  const length = contentLength(req);
+  return length !== null && length > limits.maxQueueMetadata ? `Queue metadata is too large. Max size: ${limits.maxQueueMetadata}` : null;
 }

@@ -6,13 +6,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isZaqarError } from '../../../core/errors.js';
 import type { Json, JsonObject } from '../../../core/types.js';
-import { contentLength, parseJsonText } from '../body.js';
+import { contentLength, metadataTooLarge, parseJsonText } from '../body.js';
 import { ctxOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
 import { HttpError, badBody } from '../http-error.js';
 import { metadataWithDefaults } from '../render.js';
 import { sendJson } from '../reply.js';
-import { metadataTooLarge } from './queues.js';
 import { param } from './params.js';
 
 export const JSON_PATCH_TYPE = 'application/openstack-messaging-v2.0-json-patch';
@@ -35,7 +34,7 @@ interface Change {
 }
 
 export async function patchQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const tooLarge = metadataTooLarge(req, deps);
+  const tooLarge = metadataTooLarge(req, deps.limits);
   if (tooLarge !== null) throw badBody(tooLarge);
   requirePatchType(req);
   const changes = parseChanges(readPatchBody(req));

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JsonObject } from '../../../core/types.js';
-import { asObject, contentLength, hasBody, readJson } from '../body.js';
+import { asObject, hasBody, metadataTooLarge, readJson } from '../body.js';
 import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
 import { badApi } from '../http-error.js';
@@ -75,15 +75,8 @@ async function getQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply
   return sendJson(reply, 200, metadataWithDefaults(stored ?? {}, deps.limits));
 }
 
-/** The metadata size rule shared by PUT and PATCH (by Content-Length, before parsing). */
-export function metadataTooLarge(req: FastifyRequest, deps: HttpDeps): string | null {
-  const length = contentLength(req);
-  const max = deps.limits.maxQueueMetadata;
-  return length !== null && length > max ? `Queue metadata is too large. Max size: ${max}` : null;
-}
-
 async function putQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const tooLarge = metadataTooLarge(req, deps);
+  const tooLarge = metadataTooLarge(req, deps.limits);
   if (tooLarge !== null) throw badApi(tooLarge);
   const metadata = hasBody(req) ? asObject(readJson(req)) : undefined;
   const created = await deps.service.createQueue(ctxOf(req), param(req, 'queue_name'), metadata);

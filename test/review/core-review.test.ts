@@ -141,3 +141,44 @@ describe('review: fold determinism', () => {
     expect(podB).toEqual(podA);
   });
 });
+
+describe('review: duplicated records (publisher retry after a lost confirm)', () => {
+  /**
+   * RabbitMqBackend#appendTo re-publishes once on a new channel when the publisher channel dies
+   * before the confirm, "a duplicate, if the first write was stored after all, is dropped by the
+   * fold (rid)". The fold drops repeated rids only for `post`. Simulate the stored-twice case.
+   */
+  class DuplicatingBackend extends MemoryBackend {
+    duplicate: (event: LogEvent) => boolean = () => false;
+    override async append(log: LogRef, event: LogEvent): Promise<void> {
+      await super.append(log, event);
+      if (this.duplicate(event)) await super.append(log, event);
+    }
+  }
+
+  it('a pop stored twice does not silently remove more messages than it returned', async () => {
+    const clock = new FakeClock();
+    const backend = new DuplicatingBackend();
+    const s = await engine(backend, clock);
+    await s.postMessages(ctx, 'dup', [{ body: 1 }, { body: 2 }, { body: 3 }]);
+    backend.duplicate = (e) => e.type === 'pop';
+    const popped = await s.popMessages(ctx, 'dup', 1);
+    backend.duplicate = () => false;
+    expect(popped.map((m) => m.body)).toEqual([1]);
+    const left = await s.listMessages(ctx, 'dup', { echo: true });
+    expect(left.messages.map((m) => m.body)).toEqual([2, 3]);
+  });
+
+  it('a claim stored twice does not claim a second, invisible batch', async () => {
+    const clock = new FakeClock();
+    const backend = new DuplicatingBackend();
+    const s = await engine(backend, clock);
+    await s.postMessages(ctx, 'dupc', [{ body: 1 }, { body: 2 }]);
+    backend.duplicate = (e) => e.type === 'claim';
+    const c = await s.createClaim(ctx, 'dupc', { limit: 1 });
+    backend.duplicate = () => false;
+    expect(c.messages.map((m) => m.body)).toEqual([1]);
+    const free = await s.listMessages(ctx, 'dupc', { echo: true });
+    expect(free.messages.map((m) => m.body)).toEqual([2]);
+  });
+});

@@ -83,6 +83,9 @@ interface QueueHandle {
   lastUsed: number;
 }
 
+/** A move to the dead-letter queue not confirmed after this long is redone by the next claim (ms). */
+const STALE_MOVE_MS = 30_000;
+
 export function createZaqarService(deps: EngineDeps): ZaqarEngine {
   return new Engine(deps);
 }
@@ -386,21 +389,40 @@ class Engine implements ZaqarEngine {
     if (metadata === undefined) return { claimId, messages: [] };
     const dlq = typeof metadata['_dead_letter_queue'] === 'string' ? metadata['_dead_letter_queue'] : null;
     const maxClaimCount = dlq === null ? null : rules.metadataInt(metadata, '_max_claim_count');
-    const o = await this.#write(ctx.project, queue, { type: 'claim', claimId, ttl, grace, limit, maxClaimCount });
-    if (o.type !== 'claimed') return { claimId, messages: [] };
-    if (o.moved.length > 0 && dlq !== null) await this.#deadLetter(ctx.project, dlq, metadata, o.moved);
     const q = await this.#open(ctx.project, queue);
+    if (dlq !== null) {
+      // Finish moves that an earlier claim started but did not confirm (its pod died, or the
+      // dead-letter write failed): a message is never lost between the two queues.
+      for (const move of q.state.pendingMoves(this.#clock() - STALE_MOVE_MS)) {
+        await this.#deadLetter(ctx.project, queue, dlq, metadata, move.claimId, move.messages);
+      }
+    }
+    const o = await q.log.write({ type: 'claim', claimId, ttl, grace, limit, maxClaimCount });
+    if (o.type !== 'claimed') return { claimId, messages: [] };
+    if (o.moved.length > 0 && dlq !== null) await this.#deadLetter(ctx.project, queue, dlq, metadata, claimId, o.moved);
     const now = this.#clock();
     const messages = o.ids.map((id) => q.state.get(id, now)).filter((m): m is MessageView => m !== undefined);
     return { claimId, messages };
   }
 
-  /** Moves messages that reached `_max_claim_count` to the dead-letter queue (§2.7). */
-  async #deadLetter(project: string, dlq: string, metadata: JsonObject, moved: readonly PostedMessage[]): Promise<void> {
+  /**
+   * Moves messages that reached `_max_claim_count` to the dead-letter queue (§2.7): the copy
+   * is posted with a request id derived from the claim (so a retried move is stored once),
+   * then the source queue records that the move is done and drops the originals.
+   */
+  async #deadLetter(
+    project: string,
+    queue: string,
+    dlq: string,
+    metadata: JsonObject,
+    claimId: string,
+    moved: readonly PostedMessage[],
+  ): Promise<void> {
     const ttl = rules.metadataInt(metadata, '_dead_letter_queue_messages_ttl');
     await this.#ensureQueue(project, dlq);
     const messages = moved.map((m) => (ttl === null ? m : { ...m, ttl }));
-    await this.#write(project, dlq, { type: 'post', clientId: null, messages });
+    await this.#write(project, dlq, { type: 'post', clientId: null, messages }, `dead-letter:${queue}:${claimId}`);
+    await this.#write(project, queue, { type: 'dead_lettered', claimId });
   }
 
   async getClaim(ctx: RequestContext, queue: string, claimId: string): Promise<ClaimView> {
@@ -526,6 +548,7 @@ class Engine implements ZaqarEngine {
   /** Lazy queue creation (posts and subscriptions create their queue, §1). */
   async #ensureQueue(project: string, queue: string): Promise<void> {
     if (this.#catalog.queue(project, queue) !== undefined) return;
+    assertQueueName(queue, project);
     await this.#catalogLog.write({ type: 'queue_create', project, queue, metadata: {} });
   }
 
@@ -560,6 +583,8 @@ class Engine implements ZaqarEngine {
         after: (e, _offset, outcome) => {
           if (e.type === 'post' && outcome.type === 'posted') {
             publish(project, queue, e.at, e.messages, outcome, history, listeners);
+          } else if (e.type === 'purge' && e.all) {
+            history.clear(state.lastSeq); // the queue was deleted: its posts are not replayed
           }
         },
         readBackTimeoutMs: this.#timeoutMs,

@@ -56,6 +56,8 @@ export type QueueEvent =
     })
   | (EventBase & { readonly type: 'claim_update'; readonly claimId: string; readonly ttl: number; readonly grace: number })
   | (EventBase & { readonly type: 'claim_release'; readonly claimId: string })
+  /** The messages a claim moved out are now stored in the dead-letter queue (§2.7). */
+  | (EventBase & { readonly type: 'dead_lettered'; readonly claimId: string })
   /** Removes every unclaimed message (`all`: claimed ones too, for queue deletion). */
   | (EventBase & { readonly type: 'purge'; readonly all: boolean })
   /** Does nothing; written and read back to know the fold has caught up with the log. */

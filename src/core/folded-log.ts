@@ -28,7 +28,12 @@ export interface FoldedLogOptions<E extends LogEvent, O> {
 
 export class FoldedLog<E extends LogEvent, O> {
   readonly #o: FoldedLogOptions<E, O>;
-  readonly #pending = new Map<string, Pending<O>>();
+  /**
+   * Writes waiting for their record, by rid. Several writes may share a rid (a producer that
+   * republishes one message id): each has its own waiter, and only its own timer or failure
+   * removes it.
+   */
+  readonly #pending = new Map<string, Set<Pending<O>>>();
   #tail: Tail | undefined;
   #ready: Promise<void> | undefined;
 
@@ -63,55 +68,71 @@ export class FoldedLog<E extends LogEvent, O> {
     const rid = requestId ?? this.#o.ids();
     const event = { ...partial, rid, at: this.#o.clock() } as E;
     return new Promise<O>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(rid);
-        reject(errors.brokerUnavailable('The write was not confirmed in time.'));
-      }, this.#o.readBackTimeoutMs);
-      timer.unref?.();
+      const waiter: Pending<O> = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#forget(rid, waiter);
+          reject(errors.brokerUnavailable('The write was not confirmed in time.'));
+        }, this.#o.readBackTimeoutMs),
+      };
+      waiter.timer.unref?.();
       // Registered before the append: a backend may deliver the record before append resolves.
-      this.#pending.set(rid, { resolve, reject, timer });
+      let waiters = this.#pending.get(rid);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#pending.set(rid, waiters);
+      }
+      waiters.add(waiter);
       this.#o.backend.append(this.#o.log, event).catch((e: unknown) => {
-        const p = this.#pending.get(rid);
-        if (p === undefined) return;
-        clearTimeout(p.timer);
-        this.#pending.delete(rid);
+        if (!this.#forget(rid, waiter)) return;
+        clearTimeout(waiter.timer);
         reject(e);
       });
     });
   }
 
+  /** Removes one waiter; false when it was already settled. */
+  #forget(rid: string, waiter: Pending<O>): boolean {
+    const waiters = this.#pending.get(rid);
+    if (waiters?.delete(waiter) !== true) return false;
+    if (waiters.size === 0) this.#pending.delete(rid);
+    return true;
+  }
+
   #onRecord(record: LogRecord): void {
     const event = record.event as E;
-    const p = this.#pending.get(event.rid);
-    if (p !== undefined) {
-      clearTimeout(p.timer);
-      this.#pending.delete(event.rid);
-    }
+    const waiters = this.#pending.get(event.rid) ?? new Set<Pending<O>>();
+    this.#pending.delete(event.rid);
+    for (const w of waiters) clearTimeout(w.timer);
     let outcome: O;
     try {
       outcome = this.#o.apply(event, record.offset);
     } catch (e) {
       // A record the fold cannot apply is skipped, never allowed to stop the tail.
-      p?.reject(e);
+      for (const w of waiters) w.reject(e);
       return;
     }
-    p?.resolve(outcome);
+    for (const w of waiters) w.resolve(outcome);
     this.#o.after?.(event, record.offset, outcome);
   }
 
   /** Writes waiting for their read-back. */
   get pendingWrites(): number {
-    return this.#pending.size;
+    let n = 0;
+    for (const waiters of this.#pending.values()) n += waiters.size;
+    return n;
   }
 
   /** Stops tailing; pending writes fail with 503. */
   close(): void {
     this.#tail?.close();
     this.#tail = undefined;
-    for (const [rid, p] of this.#pending) {
-      clearTimeout(p.timer);
-      this.#pending.delete(rid);
-      p.reject(errors.brokerUnavailable('The service is shutting down.'));
+    const waiters = [...this.#pending.values()].flatMap((set) => [...set]);
+    this.#pending.clear();
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.reject(errors.brokerUnavailable('The service is shutting down.'));
     }
   }
 }

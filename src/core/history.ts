@@ -38,6 +38,13 @@ export class PostHistory {
     if (seq > this.#floor) this.#floor = seq;
   }
 
+  /** Forgets everything up to `seq` (the queue was deleted): replaying older markers is a gap. */
+  clear(seq: number): void {
+    this.raiseFloor(seq);
+    this.#entries = [];
+    this.#head = 0;
+  }
+
   push(entry: HistoryEntry): void {
     this.#entries.push(entry);
     if (this.#entries.length - this.#head > this.#capacity) this.#evictHead();

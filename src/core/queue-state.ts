@@ -21,6 +21,12 @@ interface StoredMessage {
   claimExpiresAt: number;
   claimCount: number;
   deleted: boolean;
+  /**
+   * Set by the claim that found this message over `_max_claim_count`: the message is on its
+   * way to the dead-letter queue — hidden from lists, claims and pops, still readable by id —
+   * until a `dead_lettered` event says the copy is stored.
+   */
+  movingBy: string | null;
 }
 
 interface ClaimRecord {
@@ -60,10 +66,27 @@ export const SEQ_PER_OFFSET = 100_000;
 /** Most messages one post may carry (so seqs of consecutive posts never overlap). */
 export const MAX_MESSAGES_PER_POST = SEQ_PER_OFFSET - 1;
 
-/** How many recent post request ids are remembered to drop redelivered posts. */
-const RECENT_POSTS = 10_000;
+/**
+ * How many recent request ids are remembered: a record stored twice (a publisher retry after a
+ * lost confirm, a redelivered foreign message) is applied once and answers its first outcome.
+ */
+const RECENT_RIDS = 4_096;
 /** Expired messages and claims are swept at most this often (ms of event time). */
 const SWEEP_EVERY_MS = 1_000;
+/**
+ * Sweeping only drops what expired this long before the event: writers' clocks may disagree by
+ * less than that, so whether (and from which record) a pod sweeps never changes a decision —
+ * decisions compare expiry times with the event's time themselves.
+ */
+const SWEEP_MARGIN_MS = 60_000;
+
+/** Messages a claim moved towards the dead-letter queue, not yet confirmed stored there. */
+export interface PendingMove {
+  readonly claimId: string;
+  /** Event time of the claim. */
+  readonly at: number;
+  readonly messages: readonly PostedMessage[];
+}
 
 export class QueueState {
   readonly #byId = new Map<string, StoredMessage>();
@@ -71,7 +94,8 @@ export class QueueState {
   #order: StoredMessage[] = [];
   #deletedInOrder = 0;
   readonly #claims = new Map<string, ClaimRecord>();
-  readonly #recentPosts = new Map<string, { ids: readonly string[]; seqs: readonly number[] }>();
+  readonly #applied = new Map<string, QueueOutcome>();
+  readonly #moves = new Map<string, PendingMove>();
   #lastSeq = 0;
   #lastSweep = 0;
   /** Offset of the last record applied. */
@@ -80,10 +104,26 @@ export class QueueState {
   /** Applies one event of the log and says what it decided. */
   apply(event: QueueEvent, offset: number): QueueOutcome {
     this.lastOffset = offset;
-    if (event.at - this.#lastSweep >= SWEEP_EVERY_MS) this.#sweep(event.at);
+    if (event.type === 'barrier') return OK;
+    const seen = this.#applied.get(event.rid);
+    if (seen !== undefined) return seen.type === 'posted' ? { ...seen, seqs: [] } : seen;
+    const outcome = this.#decide(event, offset);
+    this.#applied.set(event.rid, outcome);
+    if (this.#applied.size > RECENT_RIDS) {
+      const oldest = this.#applied.keys().next();
+      if (oldest.done !== true) this.#applied.delete(oldest.value);
+    }
+    return outcome;
+  }
+
+  #decide(event: Exclude<QueueEvent, { type: 'barrier' }>, offset: number): QueueOutcome {
+    if (event.at - this.#lastSweep >= SWEEP_EVERY_MS) {
+      this.#lastSweep = event.at;
+      this.#sweep(event.at - SWEEP_MARGIN_MS);
+    }
     switch (event.type) {
       case 'post':
-        return this.#post(event.rid, event.at, event.clientId, event.messages, offset);
+        return this.#post(event.at, event.clientId, event.messages, offset);
       case 'delete':
         return this.#deleteOne(event.id, event.claimId, event.at);
       case 'delete_many':
@@ -98,10 +138,11 @@ export class QueueState {
       case 'claim_release':
         this.#release(event.claimId);
         return OK;
+      case 'dead_lettered':
+        this.#deadLettered(event.claimId);
+        return OK;
       case 'purge':
         this.#purge(event.all, event.at);
-        return OK;
-      case 'barrier':
         return OK;
     }
   }
@@ -113,7 +154,7 @@ export class QueueState {
     const out: MessageView[] = [];
     for (let i = this.#firstIndexAfter(f.afterSeq); i < this.#order.length && out.length < f.limit; i++) {
       const m = this.#order[i];
-      if (m === undefined || m.deleted || m.expiresAt <= now) continue;
+      if (m === undefined || m.deleted || m.expiresAt <= now || m.movingBy !== null) continue;
       if (!f.includeClaimed && isClaimed(m, now)) continue;
       if (!f.includeDelayed && m.delayUntil > now) continue;
       if (!f.echo && f.clientId !== null && m.clientId === f.clientId) continue;
@@ -135,7 +176,7 @@ export class QueueState {
     let newest: StoredMessage | undefined;
     for (const m of this.#order) {
       if (m.deleted || m.expiresAt <= now) continue;
-      if (isClaimed(m, now)) claimed++;
+      if (isClaimed(m, now) || m.movingBy !== null) claimed++;
       else free++;
       oldest ??= m;
       newest = m;
@@ -160,6 +201,11 @@ export class QueueState {
     return { ttl: c.ttl, age: Math.max(0, Math.floor((now - c.updatedAt) / 1000)), messages };
   }
 
+  /** Moves towards the dead-letter queue made by claims at or before `at` and not yet confirmed. */
+  pendingMoves(at: number): PendingMove[] {
+    return [...this.#moves.values()].filter((m) => m.at <= at);
+  }
+
   /** Seq of the newest message ever posted (0 when none). */
   get lastSeq(): number {
     return this.#lastSeq;
@@ -168,14 +214,11 @@ export class QueueState {
   // ── writes ────────────────────────────────────────────────────────────────────
 
   #post(
-    rid: string,
     at: number,
     clientId: string | null,
     messages: readonly PostedMessage[],
     offset: number,
   ): QueueOutcome {
-    const seen = this.#recentPosts.get(rid);
-    if (seen !== undefined) return { type: 'posted', ids: seen.ids, seqs: [] };
     const ids: string[] = [];
     const seqs: number[] = [];
     for (const [i, p] of messages.slice(0, MAX_MESSAGES_PER_POST).entries()) {
@@ -193,17 +236,13 @@ export class QueueState {
         claimExpiresAt: 0,
         claimCount: p.claimCount ?? 0,
         deleted: false,
+        movingBy: null,
       };
       this.#byId.set(m.id, m);
       this.#order.push(m);
       this.#lastSeq = m.seq;
       ids.push(m.id);
       seqs.push(m.seq);
-    }
-    this.#recentPosts.set(rid, { ids, seqs });
-    if (this.#recentPosts.size > RECENT_POSTS) {
-      const oldest = this.#recentPosts.keys().next();
-      if (oldest.done !== true) this.#recentPosts.delete(oldest.value);
     }
     return { type: 'posted', ids, seqs };
   }
@@ -258,7 +297,7 @@ export class QueueState {
     for (const m of candidates) {
       if (maxClaimCount !== null && m.claimCount >= maxClaimCount) {
         moved.push({ id: m.id, body: m.body, ttl: m.ttl, delay: 0, claimCount: m.claimCount });
-        this.#remove(m.id);
+        m.movingBy = claimId;
         continue;
       }
       m.claimId = claimId;
@@ -267,6 +306,7 @@ export class QueueState {
       ids.push(m.id);
     }
     if (ids.length > 0) this.#claims.set(claimId, { id: claimId, ttl, updatedAt: at, expiresAt, ids });
+    if (moved.length > 0) this.#moves.set(claimId, { claimId, at, messages: moved });
     return { type: 'claimed', ids, moved };
   }
 
@@ -281,6 +321,15 @@ export class QueueState {
       if (m !== undefined && m.claimId === claimId) extendForClaim(m, ttl, grace, c.expiresAt);
     }
     return OK;
+  }
+
+  #deadLettered(claimId: string): void {
+    const move = this.#moves.get(claimId);
+    if (move === undefined) return;
+    this.#moves.delete(claimId);
+    for (const m of move.messages) {
+      if (this.#byId.get(m.id)?.movingBy === claimId) this.#remove(m.id);
+    }
   }
 
   #release(claimId: string): void {
@@ -300,7 +349,10 @@ export class QueueState {
     for (const m of this.#order) {
       if (!m.deleted && (all || !isClaimed(m, at))) this.#remove(m.id);
     }
-    if (all) this.#claims.clear();
+    if (all) {
+      this.#claims.clear();
+      this.#moves.clear();
+    }
   }
 
   #remove(id: string): void {
@@ -317,11 +369,10 @@ export class QueueState {
     this.#deletedInOrder = 0;
   }
 
-  /** Drops expired messages and claims, deterministically (event time). */
-  #sweep(at: number): void {
-    this.#lastSweep = at;
-    for (const m of this.#order) if (!m.deleted && m.expiresAt <= at) this.#remove(m.id);
-    for (const [id, c] of this.#claims) if (c.expiresAt <= at) this.#claims.delete(id);
+  /** Drops messages and claims that expired at or before `horizon` (event time less the margin). */
+  #sweep(horizon: number): void {
+    for (const m of this.#order) if (!m.deleted && m.expiresAt <= horizon) this.#remove(m.id);
+    for (const [id, c] of this.#claims) if (c.expiresAt <= horizon) this.#claims.delete(id);
   }
 
   /** Index of the first message with seq > afterSeq (binary search; `#order` is seq-sorted). */
@@ -344,7 +395,7 @@ function isClaimed(m: StoredMessage, now: number): boolean {
 
 /** Claimable / poppable: alive, not claimed, not delayed. */
 function isAvailable(m: StoredMessage, at: number): boolean {
-  return !m.deleted && m.expiresAt > at && !isClaimed(m, at) && m.delayUntil <= at;
+  return !m.deleted && m.movingBy === null && m.expiresAt > at && !isClaimed(m, at) && m.delayUntil <= at;
 }
 
 /**

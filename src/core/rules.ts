@@ -4,6 +4,7 @@
  */
 import { errors } from './errors.js';
 import type { Limits } from './limits.js';
+import { queueNameProblem } from './names.js';
 import type { MessageValidator } from './ports.js';
 import type { JsonObject } from './types.js';
 
@@ -143,6 +144,10 @@ export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: 
     }
   }
   intKey('_max_claim_count');
+  const dlq = m['_dead_letter_queue'];
+  if (truthy(dlq) && (typeof dlq !== 'string' || queueNameProblem(dlq, '') !== null)) {
+    throw errors.validation('_dead_letter_queue must be a valid queue name.');
+  }
   intKey('_dead_letter_queue_messages_ttl');
   if (truthy(m['_dead_letter_queue_messages_ttl'])) {
     messageTtl(m['_dead_letter_queue_messages_ttl'] as number, limits);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { createZaqarService, type ZaqarEngine } from '../../src/core/engine.js';
 import { errors } from '../../src/core/errors.js';
-import type { LogEvent, QueueEvent } from '../../src/core/events.js';
+import type { LogEvent, QueueEvent, Unstamped } from '../../src/core/events.js';
 import type { Backend, LogRef } from '../../src/core/ports.js';
 import { QueueState } from '../../src/core/queue-state.js';
 import type { RequestContext } from '../../src/core/types.js';
@@ -111,7 +111,7 @@ describe('review: fold determinism', () => {
     const T = Date.UTC(2026, 0, 1);
     const log: QueueEvent[] = [];
     let n = 0;
-    const ev = <E extends QueueEvent>(e: Omit<E, 'rid'>): void => {
+    const ev = (e: Unstamped<QueueEvent> & { readonly at: number }): void => {
       log.push({ ...e, rid: `r${n++}` } as unknown as QueueEvent);
     };
     ev({ type: 'barrier', at: T });

@@ -9,6 +9,8 @@ import type { JsonObject } from './types.js';
 export interface QueueRecord {
   readonly name: string;
   readonly metadata: JsonObject;
+  /** This creation of the queue: the catalogue offset of its creating event (same on every pod). */
+  readonly incarnation: number;
 }
 
 export type CatalogOutcome =
@@ -32,17 +34,18 @@ export class CatalogState {
   /** queueKey → subscription id → record. */
   readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>();
 
-  apply(event: CatalogEvent): CatalogOutcome {
+  apply(event: CatalogEvent, offset: number): CatalogOutcome {
     switch (event.type) {
       case 'queue_create':
-        return this.#createQueue(event.project, event.queue, event.metadata);
+        return this.#createQueue(event.project, event.queue, event.metadata, offset);
       case 'queue_delete':
         this.#queues.get(event.project)?.delete(event.queue);
         return OK;
       case 'queue_metadata': {
         const queues = this.#queues.get(event.project);
-        if (queues?.has(event.queue) !== true) return { type: 'queue_not_found' };
-        queues.set(event.queue, { name: event.queue, metadata: event.metadata });
+        const current = queues?.get(event.queue);
+        if (queues === undefined || current === undefined) return { type: 'queue_not_found' };
+        queues.set(event.queue, { ...current, metadata: event.metadata });
         return OK;
       }
       case 'subscription_create':
@@ -83,14 +86,14 @@ export class CatalogState {
     return s !== undefined && alive(s, now) ? s : undefined;
   }
 
-  #createQueue(project: string, queue: string, metadata: JsonObject): CatalogOutcome {
+  #createQueue(project: string, queue: string, metadata: JsonObject, incarnation: number): CatalogOutcome {
     let queues = this.#queues.get(project);
     if (queues === undefined) {
       queues = new Map();
       this.#queues.set(project, queues);
     }
     if (queues.has(queue)) return { type: 'queue_created', created: false };
-    queues.set(queue, { name: queue, metadata });
+    queues.set(queue, { name: queue, metadata, incarnation });
     return { type: 'queue_created', created: true };
   }
 

@@ -122,7 +122,7 @@ class Engine implements ZaqarEngine {
       log: { kind: 'catalog' },
       ids: this.#ids,
       clock: this.#clock,
-      apply: (e) => this.#catalogState.apply(e),
+      apply: (e, offset) => this.#catalogState.apply(e, offset),
       readBackTimeoutMs: this.#timeoutMs,
     });
   }
@@ -554,7 +554,9 @@ class Engine implements ZaqarEngine {
 
   async #write(project: string, queue: string, event: Unstamped<QueueEvent>, rid?: string): Promise<QueueOutcome> {
     const q = await this.#open(project, queue);
-    return q.log.write(event, rid);
+    // A post belongs to the incarnation of the queue its writer sees (see the `reset` event).
+    const tagged = event.type === 'post' ? { ...event, incarnation: this.#catalogState.queue(project, queue)?.incarnation ?? 0 } : event;
+    return q.log.write(tagged, rid);
   }
 
   /** The folded log of a queue, opened (tailed and caught up) on first use. */
@@ -598,6 +600,12 @@ class Engine implements ZaqarEngine {
     } catch (e) {
       if (this.#queues.get(key) === q) this.#queues.delete(key);
       throw e instanceof ZaqarError ? e : errors.brokerUnavailable('The queue could not be opened.', e);
+    }
+    // The queue was (re)created since its log was last reset: drop what earlier incarnations
+    // left (a post that raced a deletion). Any pod may write it; resets only move forward.
+    const incarnation = this.#catalogState.queue(project, queue)?.incarnation;
+    if (incarnation !== undefined && q.state.incarnation < incarnation) {
+      await q.log.write({ type: 'reset', incarnation });
     }
     return q;
   }

@@ -34,6 +34,8 @@ export type QueueEvent =
       /** Canonical Client-ID of the poster, for the echo filter (null for foreign producers). */
       readonly clientId: string | null;
       readonly messages: readonly PostedMessage[];
+      /** The queue's incarnation the writer saw in the catalogue (see `reset`); 0 if none. */
+      readonly incarnation?: number;
     })
   | (EventBase & {
       readonly type: 'delete';
@@ -60,6 +62,13 @@ export type QueueEvent =
   | (EventBase & { readonly type: 'dead_lettered'; readonly claimId: string })
   /** Removes every unclaimed message (`all`: claimed ones too, for queue deletion). */
   | (EventBase & { readonly type: 'purge'; readonly all: boolean })
+  /**
+   * The queue was (re)created with this incarnation (the catalogue offset of its creation, the
+   * same on every pod and increasing): the log keeps only messages of this incarnation or a
+   * later one; posts of an earlier one that arrive later were posted to the deleted queue and
+   * go with it. A reset to an incarnation not newer than the current one changes nothing.
+   */
+  | (EventBase & { readonly type: 'reset'; readonly incarnation: number })
   /** Does nothing; written and read back to know the fold has caught up with the log. */
   | (EventBase & { readonly type: 'barrier' });
 

@@ -27,6 +27,8 @@ interface StoredMessage {
    * until a `dead_lettered` event says the copy is stored.
    */
   movingBy: string | null;
+  /** The queue incarnation the message was posted to. */
+  readonly incarnation: number;
 }
 
 interface ClaimRecord {
@@ -98,6 +100,7 @@ export class QueueState {
   readonly #moves = new Map<string, PendingMove>();
   #lastSeq = 0;
   #lastSweep = 0;
+  #incarnation = 0;
   /** Offset of the last record applied. */
   lastOffset = -1;
 
@@ -123,7 +126,7 @@ export class QueueState {
     }
     switch (event.type) {
       case 'post':
-        return this.#post(event.at, event.clientId, event.messages, offset);
+        return this.#post(event.at, event.clientId, event.messages, offset, event.incarnation ?? 0);
       case 'delete':
         return this.#deleteOne(event.id, event.claimId, event.at);
       case 'delete_many':
@@ -140,6 +143,9 @@ export class QueueState {
         return OK;
       case 'dead_lettered':
         this.#deadLettered(event.claimId);
+        return OK;
+      case 'reset':
+        this.#reset(event.incarnation);
         return OK;
       case 'purge':
         this.#purge(event.all, event.at);
@@ -218,7 +224,12 @@ export class QueueState {
     clientId: string | null,
     messages: readonly PostedMessage[],
     offset: number,
+    incarnation: number,
   ): QueueOutcome {
+    if (incarnation < this.#incarnation) {
+      // Posted to an earlier incarnation that has been deleted since: gone with it.
+      return { type: 'posted', ids: messages.map((m) => m.id), seqs: [] };
+    }
     const ids: string[] = [];
     const seqs: number[] = [];
     for (const [i, p] of messages.slice(0, MAX_MESSAGES_PER_POST).entries()) {
@@ -237,6 +248,7 @@ export class QueueState {
         claimCount: p.claimCount ?? 0,
         deleted: false,
         movingBy: null,
+        incarnation,
       };
       this.#byId.set(m.id, m);
       this.#order.push(m);
@@ -321,6 +333,20 @@ export class QueueState {
       if (m !== undefined && m.claimId === claimId) extendForClaim(m, ttl, grace, c.expiresAt);
     }
     return OK;
+  }
+
+  /** A new incarnation of the queue: messages of earlier ones go, with their claims and moves. */
+  #reset(incarnation: number): void {
+    if (incarnation <= this.#incarnation) return;
+    this.#incarnation = incarnation;
+    for (const m of this.#order) if (!m.deleted && m.incarnation < incarnation) this.#remove(m.id);
+    for (const [id, c] of this.#claims) if (!c.ids.some((x) => this.#byId.has(x))) this.#claims.delete(id);
+    for (const [id, mv] of this.#moves) if (!mv.messages.some((x) => this.#byId.has(x.id))) this.#moves.delete(id);
+  }
+
+  /** The incarnation of the queue this log was last reset to (0 before any). */
+  get incarnation(): number {
+    return this.#incarnation;
   }
 
   #deadLettered(claimId: string): void {

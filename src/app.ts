@@ -85,6 +85,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
 
 type CloseStep = readonly [name: string, run: () => unknown];
 
+/** How long shutdown waits for foreign messages being stored to settle (ms). */
+const INGRESS_DRAIN_MS = 3_000;
+
 class Application implements App {
   readonly config: Config;
   readonly logger: Logger;
@@ -265,7 +268,10 @@ class Application implements App {
   async #close(): Promise<void> {
     const startedAt = Date.now();
     this.health.markClosing();
+    const backend = this.backend;
     const steps: readonly CloseStep[] = [
+      // First, while the service can still store them: foreign messages in flight are settled.
+      ['drain RabbitMQ ingress', () => (backend instanceof RabbitMqBackend ? backend.drainIngress(INGRESS_DRAIN_MS) : undefined)],
       ['stop backend listeners', () => this.#unsubscribe.splice(0).forEach((off) => off())],
       ['close WebSocket server', () => this.#ws.close()],
       ['close REST server', () => this.http.close()],

@@ -141,6 +141,14 @@ export class RabbitMqBackend implements Backend {
     return () => this.#ingress.setHandler(null);
   }
 
+  /**
+   * Stops taking foreign messages gracefully before shutdown: no new deliveries, and the ones
+   * being stored are settled (for at most `timeoutMs`) before the ingress channel closes.
+   */
+  drainIngress(timeoutMs: number): Promise<void> {
+    return this.#ingress.drain(timeoutMs);
+  }
+
   async append(log: LogRef, event: LogEvent): Promise<void> {
     if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
     if (this.#conn.state !== 'connected') {

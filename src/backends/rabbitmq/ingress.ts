@@ -98,6 +98,9 @@ export class IngressConsumer {
   readonly #ctx: IngressContext;
   #handler: ForeignMessageHandler | null = null;
   #channel: Channel | null = null;
+  #consumerTag: string | null = null;
+  /** Handlers still storing a delivery (they ack or reject it when done). */
+  readonly #inFlight = new Set<Promise<void>>();
   #generation = 0;
   #retryTimer: NodeJS.Timeout | undefined;
 
@@ -120,12 +123,39 @@ export class IngressConsumer {
     void this.#register(this.#generation);
   }
 
+  /**
+   * Graceful stop: cancels the consumer (no new deliveries), lets the handlers in flight finish
+   * and settle their deliveries on the still-open channel (for at most `timeoutMs`), then
+   * closes it. Without the wait, handlers would store a message and then fail to ack it on a
+   * closed channel, and the broker would deliver it again to another pod: a duplicate.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const channel = this.#channel;
+    const tag = this.#consumerTag;
+    this.#handler = null;
+    this.#generation += 1;
+    clearTimeout(this.#retryTimer);
+    if (channel !== null && tag !== null) await channel.cancel(tag).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inFlight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#channel = null;
+    this.#consumerTag = null;
+    if (channel !== null) await channel.close().catch(() => undefined);
+  }
+
   /** Stops consuming; unacked deliveries return to the queue when the channel closes. */
   detach(closeChannel = false): void {
     this.#generation += 1;
     clearTimeout(this.#retryTimer);
     const channel = this.#channel;
     this.#channel = null;
+    this.#consumerTag = null;
     if (closeChannel && channel !== null) channel.close().catch(() => undefined);
   }
 
@@ -142,7 +172,8 @@ export class IngressConsumer {
       ch.on('error', () => undefined);
       ch.on('close', () => this.#onChannelClosed(ch));
       await ch.prefetch(this.#ctx.prefetch, false);
-      await ch.consume(this.#ctx.queue, (msg) => this.#onMessage(ch, msg), { noAck: false });
+      const { consumerTag } = await ch.consume(this.#ctx.queue, (msg) => this.#onMessage(ch, msg), { noAck: false });
+      if (this.#channel === ch) this.#consumerTag = consumerTag;
     } catch (err) {
       if (generation !== this.#generation) return;
       this.#ctx.report({ type: 'tail_error', stream: this.#ctx.queue, cause: describe(err) });
@@ -181,12 +212,14 @@ export class IngressConsumer {
       return;
     }
     const delivery = makeDelivery(channel, msg, target.project, target.queue);
-    Promise.resolve()
+    const running: Promise<void> = Promise.resolve()
       .then(() => handler(delivery))
       .catch((err: unknown) => {
         this.#ctx.report({ type: 'ingress_handler_error', routingKey, cause: describe(err) });
         delivery.reject(true);
-      });
+      })
+      .finally(() => this.#inFlight.delete(running));
+    this.#inFlight.add(running);
   }
 }
 

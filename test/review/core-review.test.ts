@@ -1,5 +1,8 @@
 /**
- * Review findings in src/core, each as a failing test (the expected behaviour is asserted).
+ * Regression tests of the findings of a code review of src/core: each failed before its fix
+ * (duplicated records applied twice, dead-letter moves lost, a post racing a deletion
+ * resurrected, writes sharing a request id never settling, pods disagreeing after folding from
+ * different heads).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';

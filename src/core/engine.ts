@@ -9,7 +9,7 @@ import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './event
 import { FoldedLog } from './folded-log.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { assertQueueName } from './names.js';
-import type { Backend, Clock, IdSource, MessageValidator } from './ports.js';
+import type { Backend, Clock, IdSource, MessageValidator, PostedSink } from './ports.js';
 import { PostHistory } from './history.js';
 import { MAX_MESSAGES_PER_POST, QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
 import * as rules from './rules.js';
@@ -56,6 +56,8 @@ export interface EngineDeps {
    * holds resources only for the queues it serves (ms). Default 300000; 0 disables.
    */
   readonly idleQueueMs?: number;
+  /** Told of every post this pod accepts, once stored (webhook delivery). */
+  readonly posted?: PostedSink;
 }
 
 /** The service plus its lifecycle, and the way in for messages published straight to the broker. */
@@ -99,6 +101,7 @@ class Engine implements ZaqarEngine {
   readonly #timeoutMs: number;
   readonly #historyCapacity: number;
   readonly #idleQueueMs: number;
+  readonly #posted: PostedSink | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #catalogState = new CatalogState();
   /** Set once the catalogue has caught up with its log; before that every request is a 503. */
@@ -117,6 +120,7 @@ class Engine implements ZaqarEngine {
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#historyCapacity = deps.historyCapacity ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
+    this.#posted = deps.posted;
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
       backend: this.#backend,
       log: { kind: 'catalog' },
@@ -268,7 +272,32 @@ class Engine implements ZaqarEngine {
     const posted = this.#prepare(queue, metadata, messages);
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#write(ctx.project, queue, { type: 'post', clientId: ctx.clientId, messages: posted });
+    this.#tellPosted(ctx.project, queue, posted, o);
     return o.type === 'posted' ? [...o.ids] : [];
+  }
+
+  /** Hands a stored post to the webhook sink, if the queue has webhook subscriptions. */
+  #tellPosted(project: string, queue: string, posted: readonly PostedMessage[], o: QueueOutcome): void {
+    if (this.#posted === undefined || o.type !== 'posted' || o.seqs.length === 0) return;
+    const now = this.#clock();
+    const webhooks = this.#catalogState
+      .subscriptions(project, queue, now)
+      .filter((s) => s.websocket !== true)
+      .map((s) => subscriptionView(queue, s, now));
+    if (webhooks.length === 0) return;
+    const byId = new Map(posted.map((m) => [m.id, m]));
+    const messages: Notification[] = [];
+    o.ids.forEach((id, i) => {
+      const m = byId.get(id);
+      const seq = o.seqs[i];
+      if (m !== undefined && seq !== undefined) messages.push({ project, queue, messageId: id, marker: String(seq), ttl: m.ttl, body: m.body });
+    });
+    const metadata = this.#catalogState.queue(project, queue)?.metadata ?? {};
+    try {
+      this.#posted.posted({ project, queue, metadata, messages, webhooks });
+    } catch {
+      // Delivery is best effort and never fails the post (reference §2.9).
+    }
   }
 
   async ingest(f: ForeignMessage): Promise<IngestOutcome> {
@@ -282,6 +311,7 @@ class Engine implements ZaqarEngine {
       await this.#ensureQueue(f.project, f.queue);
       const event = { type: 'post' as const, clientId: null, messages: posted };
       const o = await this.#write(f.project, f.queue, event, f.messageId);
+      this.#tellPosted(f.project, f.queue, posted, o);
       return { type: 'stored', ids: o.type === 'posted' ? o.ids : [] };
     } catch (e) {
       if (!(e instanceof ZaqarError) || e.status !== 400) throw e;
@@ -457,7 +487,13 @@ class Engine implements ZaqarEngine {
       type: 'subscription_create',
       project: ctx.project,
       queue,
-      subscription: { id: this.#ids(), subscriber, ttl, options: opts.options ?? {} },
+      subscription: {
+        id: this.#ids(),
+        subscriber,
+        ttl,
+        options: opts.options ?? {},
+        ...(opts.websocket === true ? { websocket: true } : {}),
+      },
     });
     if (o.type !== 'subscription') throw errors.conflict('Such subscription already exists.');
     return { id: o.id, created: o.created, confirmed: o.confirmed };
@@ -662,10 +698,11 @@ function parseMarker(marker: string | undefined): number | null {
 
 function subscriptionView(
   queue: string,
-  s: { id: string; subscriber: string; ttl: number; options: JsonObject; confirmed: boolean; createdAt: number },
+  s: { id: string; subscriber: string; ttl: number; options: JsonObject; confirmed: boolean; createdAt: number; websocket?: boolean },
   now: number,
 ): SubscriptionView {
   return {
+    ...(s.websocket === true ? { websocket: true } : {}),
     id: s.id,
     source: queue,
     subscriber: s.subscriber,

@@ -82,6 +82,8 @@ export interface SubscriptionRecord {
   readonly confirmed: boolean;
   /** ms since the epoch; restarted when the ttl is updated. */
   readonly createdAt: number;
+  /** A WebSocket connection's own subscription (no subscriber given): never a webhook. */
+  readonly websocket?: boolean;
 }
 
 /** Events of the catalogue log (one per deployment): queues, metadata, subscriptions. */

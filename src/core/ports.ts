@@ -3,6 +3,7 @@
  * them in. No transport or broker type appears here.
  */
 import type { LogEvent } from './events.js';
+import type { Notification, SubscriptionView } from './types.js';
 
 /** Names a log: the deployment's catalogue, or one Zaqar queue's message log. */
 export type LogRef =
@@ -58,6 +59,26 @@ export interface Backend {
   status(): BackendStatus;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: BackendStatus) => void): () => void;
+}
+
+/** Messages just stored by a post, with the webhook subscriptions to notify. */
+export interface PostedMessages {
+  readonly project: string;
+  readonly queue: string;
+  /** The queue's stored metadata (its `_retry_policy` is the webhooks' default). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly messages: readonly Notification[];
+  /** The queue's live webhook subscriptions (`http`, `https`, … — not WebSocket ones). */
+  readonly webhooks: readonly SubscriptionView[];
+}
+
+/**
+ * Told of every post once, by the pod that accepted it (not by every pod folding the log), after
+ * it is stored: where webhook delivery hooks in, as Zaqar notifies from the process that took
+ * the post. Must not throw or block; delivery is its own business.
+ */
+export interface PostedSink {
+  posted(p: PostedMessages): void;
 }
 
 /** Source of the current time (ms since the epoch); injected so tests control time. */

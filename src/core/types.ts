@@ -107,6 +107,8 @@ export interface ClaimView {
 
 export interface SubscriptionView {
   readonly id: string;
+  /** Not on the wire: a WebSocket connection's own subscription. */
+  readonly websocket?: boolean;
   /** The queue name. */
   readonly source: string;
   readonly subscriber: string;
@@ -118,6 +120,11 @@ export interface SubscriptionView {
 
 export interface CreateSubscriptionOptions {
   readonly subscriber: string;
+  /**
+   * Set by the WebSocket transport for a connection's own subscription (Zaqar stores it with an
+   * `http://…/<connection>` subscriber URL): delivered over the socket, never as a webhook.
+   */
+  readonly websocket?: boolean;
   /** Seconds, ≥ 60; default 3600. */
   readonly ttl?: number;
   readonly options?: JsonObject;

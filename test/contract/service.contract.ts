@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createZaqarService, type ZaqarEngine } from '../../src/core/engine.js';
 import { ZaqarError } from '../../src/core/errors.js';
-import type { Backend, MessageValidator } from '../../src/core/ports.js';
+import type { Backend, MessageValidator, PostedMessages } from '../../src/core/ports.js';
 import type { Notification, RequestContext } from '../../src/core/types.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
@@ -359,6 +359,39 @@ export function serviceContract(name: string, target: ContractTarget): void {
         stop();
         await podA.postMessages(ctx, 'q', [{ body: 'after' }]);
         expect(seen.some((n) => n.body === 'after')).toBe(false);
+      });
+    });
+
+    describe('the posted sink (webhook delivery hooks in here)', () => {
+      it('is told once per post, by the pod that accepted it, with the webhooks but not WebSocket subscriptions', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const told: PostedMessages[] = [];
+        const accepting = createZaqarService({ backend, clock: clock.now, posted: { posted: (p) => told.push(p) } });
+        await accepting.start();
+        open.push(accepting);
+        const otherTold: PostedMessages[] = [];
+        const other = createZaqarService({ backend, clock: clock.now, posted: { posted: (p) => otherTold.push(p) } });
+        await other.start();
+        open.push(other);
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        await accepting.postMessages(ctx, 'q', [{ body: 'no subscriber yet' }]);
+        const hook = await accepting.createSubscription(ctx, 'q', { subscriber: 'http://127.0.0.1:9/hook', options: { post_headers: { 'X-A': '1' } } });
+        await accepting.createSubscription(ctx, 'q', { subscriber: 'http://127.0.0.1:9000/conn-uuid', websocket: true });
+        await other.watch(ctx.project, 'q', () => undefined); // the other pod folds the queue too
+        const ids = await accepting.postMessages(ctx, 'q', [{ body: 1, ttl: 120 }, { body: 2 }]);
+        await accepting.ingest({ project: ctx.project, queue: 'q', payload: { body: 3 }, messageId: 'f-1' });
+        await accepting.ingest({ project: ctx.project, queue: 'q', payload: { body: 3 }, messageId: 'f-1' });
+        expect(told).toHaveLength(2);
+        expect(told[0]?.messages.map((m) => [m.messageId, m.body, m.ttl])).toEqual([
+          [ids[0], 1, 120],
+          [ids[1], 2, 3600],
+        ]);
+        expect(told[0]?.webhooks.map((w) => [w.id, w.subscriber, w.options])).toEqual([
+          [hook.id, 'http://127.0.0.1:9/hook', { post_headers: { 'X-A': '1' } }],
+        ]);
+        expect(told[1]?.messages.map((m) => m.body)).toEqual([3]);
+        expect(otherTold).toEqual([]);
       });
     });
 

@@ -17,6 +17,7 @@ export const subscriptionCreate: Handler<'subscription_create'> = async (call, {
   const own = body.subscriber === undefined;
   const opts: { -readonly [K in keyof CreateSubscriptionOptions]: CreateSubscriptionOptions[K] } = {
     subscriber: body.subscriber ?? session.subscriberUrl,
+    ...(own ? { websocket: true } : {}),
   };
   if (body.ttl !== undefined) opts.ttl = body.ttl;
   if (body.options !== undefined) opts.options = body.options;

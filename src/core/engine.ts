@@ -3,15 +3,17 @@
  * events, on any {@link Backend}. Transports call it; it never touches a socket or a broker.
  */
 import { randomUUID } from 'node:crypto';
-import { CatalogState, queueKey, type CatalogOutcome } from './catalog-state.js';
+import { CatalogState, type CatalogOutcome } from './catalog-state.js';
 import { errors, ZaqarError } from './errors.js';
 import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './events.js';
 import { FoldedLog } from './folded-log.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { assertQueueName } from './names.js';
 import type { Backend, Clock, IdSource, MessageValidator, PostedSink } from './ports.js';
-import { PostHistory } from './history.js';
-import { MAX_MESSAGES_PER_POST, QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
+import { foreignMessages, parseMarker } from './parse.js';
+import { QueueLogs, type QueueHandle } from './queue-logs.js';
+import { MAX_MESSAGES_PER_POST, type QueueOutcome } from './queue-state.js';
+import { subscriptionView } from './records.js';
 import * as rules from './rules.js';
 import type {
   AttachResult,
@@ -23,7 +25,6 @@ import type {
   CreateSubscriptionResult,
   ForeignMessage,
   IngestOutcome,
-  Json,
   JsonObject,
   ListMessagesOptions,
   ListMessagesResult,
@@ -76,15 +77,6 @@ export interface ZaqarEngine extends ZaqarService {
   ingest(message: ForeignMessage): Promise<IngestOutcome>;
 }
 
-interface QueueHandle {
-  readonly state: QueueState;
-  readonly log: FoldedLog<QueueEvent, QueueOutcome>;
-  readonly listeners: Set<NotificationListener>;
-  readonly history: PostHistory;
-  /** Clock time of the last use, for idle eviction. */
-  lastUsed: number;
-}
-
 /** A move to the dead-letter queue not confirmed after this long is redone by the next claim (ms). */
 const STALE_MOVE_MS = 30_000;
 
@@ -99,7 +91,6 @@ class Engine implements ZaqarEngine {
   readonly #limits: Limits;
   readonly #validator: MessageValidator | undefined;
   readonly #timeoutMs: number;
-  readonly #historyCapacity: number;
   readonly #idleQueueMs: number;
   readonly #posted: PostedSink | undefined;
   #sweeper: NodeJS.Timeout | undefined;
@@ -107,7 +98,7 @@ class Engine implements ZaqarEngine {
   /** Set once the catalogue has caught up with its log; before that every request is a 503. */
   #ready = false;
   readonly #catalogLog: FoldedLog<CatalogEvent, CatalogOutcome>;
-  readonly #queues = new Map<string, QueueHandle>();
+  readonly #logs: QueueLogs;
   #started: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
@@ -118,9 +109,16 @@ class Engine implements ZaqarEngine {
     this.#limits = deps.limits ?? DEFAULT_LIMITS;
     this.#validator = deps.validator;
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
-    this.#historyCapacity = deps.historyCapacity ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#posted = deps.posted;
+    this.#logs = new QueueLogs({
+      backend: this.#backend,
+      ids: this.#ids,
+      clock: this.#clock,
+      readBackTimeoutMs: this.#timeoutMs,
+      historyCapacity: deps.historyCapacity ?? 10_000,
+      incarnationOf: (project, queue) => this.#catalogState.queue(project, queue)?.incarnation,
+    });
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
       backend: this.#backend,
       log: { kind: 'catalog' },
@@ -149,8 +147,7 @@ class Engine implements ZaqarEngine {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#sweeper);
-      for (const q of this.#queues.values()) q.log.close();
-      this.#queues.clear();
+      this.#logs.close();
       this.#catalogLog.close();
     })();
     return this.#closed;
@@ -171,20 +168,12 @@ class Engine implements ZaqarEngine {
    * how many. Runs on a timer; exposed for tests.
    */
   evictIdleQueues(): number {
-    const horizon = this.#clock() - this.#idleQueueMs;
-    let evicted = 0;
-    for (const [key, q] of this.#queues) {
-      if (q.lastUsed > horizon || q.listeners.size > 0 || q.log.pendingWrites > 0) continue;
-      this.#queues.delete(key);
-      q.log.close();
-      evicted++;
-    }
-    return evicted;
+    return this.#logs.evictIdle(this.#clock() - this.#idleQueueMs);
   }
 
   /** Number of queue logs this pod currently folds. */
   get openQueues(): number {
-    return this.#queues.size;
+    return this.#logs.size;
   }
 
   healthy(): boolean {
@@ -223,7 +212,7 @@ class Engine implements ZaqarEngine {
 
   async deleteQueue(ctx: RequestContext, queue: string): Promise<void> {
     assertQueueName(queue, ctx.project);
-    if (this.#catalog.queue(ctx.project, queue) === undefined && !this.#queues.has(queueKey(ctx.project, queue))) {
+    if (this.#catalog.queue(ctx.project, queue) === undefined && !this.#logs.has(ctx.project, queue)) {
       return;
     }
     await this.#write(ctx.project, queue, { type: 'purge', all: true });
@@ -595,120 +584,9 @@ class Engine implements ZaqarEngine {
     return q.log.write(tagged, rid);
   }
 
-  /** The folded log of a queue, opened (tailed and caught up) on first use. */
+  /** The folded log of a queue, once the service is started. */
   async #open(project: string, queue: string): Promise<QueueHandle> {
     if (!this.#ready) throw errors.brokerUnavailable('The service is starting.');
-    const key = queueKey(project, queue);
-    let q = this.#queues.get(key);
-    if (q === undefined) {
-      const state = new QueueState();
-      const listeners = new Set<NotificationListener>();
-      const history = new PostHistory(this.#historyCapacity);
-      let first = true;
-      const log = new FoldedLog<QueueEvent, QueueOutcome>({
-        backend: this.#backend,
-        log: { kind: 'queue', project, queue },
-        ids: this.#ids,
-        clock: this.#clock,
-        apply: (e, offset) => {
-          if (first) {
-            // Whatever was posted before the first record we read is gone for us.
-            first = false;
-            history.raiseFloor(offset * SEQ_PER_OFFSET);
-          }
-          return state.apply(e, offset);
-        },
-        after: (e, _offset, outcome) => {
-          if (e.type === 'post' && outcome.type === 'posted') {
-            publish(project, queue, e.at, e.messages, outcome, history, listeners);
-          } else if (e.type === 'purge' && e.all) {
-            history.clear(state.lastSeq); // the queue was deleted: its posts are not replayed
-          }
-        },
-        readBackTimeoutMs: this.#timeoutMs,
-      });
-      q = { state, log, listeners, history, lastUsed: this.#clock() };
-      this.#queues.set(key, q);
-    }
-    q.lastUsed = this.#clock();
-    try {
-      await q.log.open();
-    } catch (e) {
-      if (this.#queues.get(key) === q) this.#queues.delete(key);
-      throw e instanceof ZaqarError ? e : errors.brokerUnavailable('The queue could not be opened.', e);
-    }
-    // The queue was (re)created since its log was last reset: drop what earlier incarnations
-    // left (a post that raced a deletion). Any pod may write it; resets only move forward.
-    const incarnation = this.#catalogState.queue(project, queue)?.incarnation;
-    if (incarnation !== undefined && q.state.incarnation < incarnation) {
-      await q.log.write({ type: 'reset', incarnation });
-    }
-    return q;
+    return this.#logs.open(project, queue);
   }
-}
-
-/** Records each newly stored message of a post and pushes it to the listeners, in log order. */
-function publish(
-  project: string,
-  queue: string,
-  at: number,
-  messages: readonly PostedMessage[],
-  outcome: { readonly ids: readonly string[]; readonly seqs: readonly number[] },
-  history: PostHistory,
-  listeners: ReadonlySet<NotificationListener>,
-): void {
-  if (outcome.seqs.length === 0) return; // a redelivered post: already published
-  const byId = new Map(messages.map((m) => [m.id, m]));
-  outcome.ids.forEach((id, i) => {
-    const m = byId.get(id);
-    const seq = outcome.seqs[i];
-    if (m === undefined || seq === undefined) return;
-    const n: Notification = { project, queue, messageId: id, marker: String(seq), ttl: m.ttl, body: m.body };
-    history.push({ seq, expiresAt: at + m.ttl * 1000, notification: n });
-    for (const l of listeners) {
-      try {
-        l(n);
-      } catch {
-        // One listener's failure must never stall the fan-out to the others.
-      }
-    }
-  });
-}
-
-/** The messages a foreign payload carries (see {@link ForeignMessage.payload}). */
-function foreignMessages(payload: Json): NewMessage[] {
-  const isObject = (v: Json | undefined): v is { [k: string]: Json } =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  const one = (m: Json): NewMessage => {
-    if (!isObject(m) || !('body' in m)) throw errors.validation('Missing "body" field.');
-    const ttl = m['ttl'];
-    if (ttl !== undefined && typeof ttl !== 'number') throw errors.validation('The value of the "ttl" field must be a int.');
-    return ttl === undefined ? { body: m['body'] ?? null } : { body: m['body'] ?? null, ttl };
-  };
-  if (isObject(payload) && Array.isArray(payload['messages'])) return payload['messages'].map(one);
-  if (isObject(payload) && 'body' in payload) return [one(payload)];
-  return [{ body: payload }];
-}
-
-/** Paging marker → seq after which to list; `null` for a marker that is not ours. */
-function parseMarker(marker: string | undefined): number | null {
-  if (marker === undefined || marker === '') return 0;
-  return /^\d{1,16}$/.test(marker) && Number.isSafeInteger(Number(marker)) ? Number(marker) : null;
-}
-
-function subscriptionView(
-  queue: string,
-  s: { id: string; subscriber: string; ttl: number; options: JsonObject; confirmed: boolean; createdAt: number; websocket?: boolean },
-  now: number,
-): SubscriptionView {
-  return {
-    ...(s.websocket === true ? { websocket: true } : {}),
-    id: s.id,
-    source: queue,
-    subscriber: s.subscriber,
-    ttl: s.ttl,
-    age: Math.max(0, Math.floor((now - s.createdAt) / 1000)),
-    options: s.options,
-    confirmed: s.confirmed,
-  };
 }

@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../../core/errors.js';
+import type { Limits } from '../../../core/limits.js';
+import * as rules from '../../../core/rules.js';
 import type { Json, JsonObject, UpdateSubscriptionOptions } from '../../../core/types.js';
 import { hasBody, pyInt, readJson } from '../body.js';
 import { ctxOf, pathOf } from '../context.js';
@@ -19,7 +21,6 @@ import { checkSubscriptionLimit } from '../validate.js';
 import { param } from './params.js';
 import { checkRetryPolicy } from './retry-policy.js';
 
-export const SUBSCRIBER_TYPES = ['http', 'https', 'mailto', 'trust+http', 'trust+https'] as const;
 /** Seconds that still fit Python's datetime when added to now (year 9999). */
 const MAX_TTL_SECONDS = Math.floor((253402300799000 - Date.UTC(2026, 0, 1)) / 1000);
 
@@ -47,24 +48,12 @@ function documentOf(req: FastifyRequest): Json {
   return hasBody(req) ? readJson(req) : {};
 }
 
-/** Python's `urlparse(s).scheme`: the lower-cased text before the first `:` when it is a scheme. */
-export function urlScheme(subscriber: string): string {
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(subscriber);
-  return m?.[1]?.toLowerCase() ?? '';
-}
-
 /** `subscription_patching`: non-empty dict, supported scheme, dict options, integer ttl ≥ 60. */
-export function checkSubscription(doc: Json, minTtl: number): JsonObject {
+export function checkSubscription(doc: Json, limits: Limits): JsonObject {
   if (!pyTruthy(doc)) throw badApi('No subscription to create.');
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw badApi('Subscriptions must be a dict.');
   const subscriber = doc['subscriber'];
-  if (pyTruthy(subscriber)) {
-    const scheme = typeof subscriber === 'string' ? urlScheme(subscriber) : '';
-    if (!(SUBSCRIBER_TYPES as readonly string[]).includes(scheme)) {
-      const list = `[${SUBSCRIBER_TYPES.map((t) => `'${t}'`).join(', ')}]`;
-      throw badApi(`The subscriber type of subscription must be supported in the list ${list}.`);
-    }
-  }
+  if (pyTruthy(subscriber)) rules.subscriber(typeof subscriber === 'string' ? subscriber : '');
   const options = doc['options'];
   if (pyTruthy(options) && (typeof options !== 'object' || Array.isArray(options))) {
     throw badApi('Options must be a dict.');
@@ -72,15 +61,13 @@ export function checkSubscription(doc: Json, minTtl: number): JsonObject {
   if (options !== undefined && options !== null && typeof options === 'object' && !Array.isArray(options)) {
     checkRetryPolicy(options);
   }
-  checkTtl(doc['ttl'], minTtl);
+  checkTtl(doc['ttl'], limits);
   return doc;
 }
 
-function checkTtl(ttl: Json | undefined, minTtl: number): void {
+function checkTtl(ttl: Json | undefined, limits: Limits): void {
   if (!pyTruthy(ttl)) return;
-  const n = pyInt(ttl);
-  if (n === null) throw badApi('TTL must be an integer.');
-  if (n < minTtl) throw badApi(`The TTL for a subscription must be at least ${minTtl} seconds long.`);
+  const n = rules.subscriptionTtl(pyInt(ttl) ?? Number.NaN, limits);
   if (n > MAX_TTL_SECONDS) {
     throw badApi('The TTL seconds for a subscription plus current time must be less than 9999-12-31 23:59:59.999999.');
   }
@@ -103,7 +90,7 @@ async function createSubscription(deps: HttpDeps, req: FastifyRequest, reply: Fa
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Object.hasOwn(doc, 'subscriber')) {
     throw badApi('Missing parameter subscriber in body.');
   }
-  const fields = subscriptionFields(checkSubscription(doc, deps.limits.minSubscriptionTtl));
+  const fields = subscriptionFields(checkSubscription(doc, deps.limits));
   const subscriber = fields.subscriber ?? '';
   const result = await deps.service.createSubscription(ctxOf(req), param(req, 'queue_name'), { ...fields, subscriber });
   reply.header('location', pathOf(req));
@@ -136,7 +123,7 @@ async function listSubscriptions(deps: HttpDeps, req: FastifyRequest, reply: Fas
 }
 
 async function updateSubscription(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const doc = checkSubscription(documentOf(req), deps.limits.minSubscriptionTtl);
+  const doc = checkSubscription(documentOf(req), deps.limits);
   const ctx = ctxOf(req);
   await deps.service.updateSubscription(ctx, param(req, 'queue_name'), param(req, 'subscription_id'), subscriptionFields(doc));
   return sendEmpty(reply, 204, pathOf(req));

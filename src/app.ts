@@ -19,9 +19,11 @@ import {
   HealthState,
   LogEvents,
   registerHealthRoutes,
+  WEBHOOK_DELIVERIES,
   type BoundPorts,
   type Metrics,
 } from './observability/index.js';
+import { WebhookDispatcher } from './notifications/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { createWsServer } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
@@ -70,7 +72,8 @@ export interface App {
   start(): Promise<BoundPorts>;
   /**
    * Idempotent, memoized shutdown: not ready → WebSocket server (stops accepting, closes
-   * clients with 1001) → REST server (in-flight requests finish, new ones get 503) →
+   * clients with 1001) → webhook dispatcher (pending retries cancelled, POSTs in flight get
+   * a few seconds) → REST server (in-flight requests finish, new ones get 503) →
    * service → backend. Every step runs even if an earlier one fails; failures are logged
    * and the promise then rejects with an `AggregateError` of them.
    */
@@ -87,6 +90,8 @@ type CloseStep = readonly [name: string, run: () => unknown];
 
 /** How long shutdown waits for foreign messages being stored to settle (ms). */
 const INGRESS_DRAIN_MS = 3_000;
+/** How long shutdown waits for webhook POSTs in flight before aborting them (ms). */
+const WEBHOOK_DRAIN_MS = 3_000;
 
 class Application implements App {
   readonly config: Config;
@@ -98,6 +103,7 @@ class Application implements App {
   readonly metrics: Metrics = createMetrics();
   readonly #events: LogEvents;
   readonly #ws: ReturnType<typeof createWsServer>;
+  readonly #webhooks: WebhookDispatcher;
   readonly #schemas: DeferredSchemas;
   readonly #schemasGiven: boolean;
   /** Listener removals, run first on close so shutdown is not reported as an outage. */
@@ -123,8 +129,13 @@ class Application implements App {
     this.#schemasGiven = overrides.schemas !== undefined;
     if (overrides.schemas !== undefined) this.#schemas.set(overrides.schemas);
 
+    this.#webhooks = new WebhookDispatcher({
+      logger: this.logger,
+      onOutcome: (outcome, count) => this.metrics.inc(WEBHOOK_DELIVERIES, { outcome }, count),
+    });
     this.service = createZaqarService({
       backend: this.backend,
+      posted: this.#webhooks,
       limits: config.limits,
       validator: this.#schemas,
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
@@ -274,6 +285,7 @@ class Application implements App {
       ['drain RabbitMQ ingress', () => (backend instanceof RabbitMqBackend ? backend.drainIngress(INGRESS_DRAIN_MS) : undefined)],
       ['stop backend listeners', () => this.#unsubscribe.splice(0).forEach((off) => off())],
       ['close WebSocket server', () => this.#ws.close()],
+      ['close webhook dispatcher', () => this.#webhooks.close(WEBHOOK_DRAIN_MS)],
       ['close REST server', () => this.http.close()],
       ['close service', () => this.service.close()],
       ['close backend', () => this.backend.close()],

@@ -56,9 +56,12 @@ function renderLabels(labels: Labels): string {
 
 /** The counters of this service. */
 export const FOREIGN_REJECTED = 'zaqar_bridge_foreign_messages_rejected_total';
+/** Webhook deliveries (one message to one subscriber) by `outcome`: delivered, failed, dropped. */
+export const WEBHOOK_DELIVERIES = 'zaqar_bridge_webhook_deliveries_total';
 
 export function createMetrics(): Metrics {
   const m = new Metrics();
   m.counter(FOREIGN_REJECTED, 'Messages published straight to the broker that were not stored, by outcome (dead_lettered, dropped, not_json).');
+  m.counter(WEBHOOK_DELIVERIES, 'Webhook deliveries (one message to one subscriber) by outcome (delivered, failed after the retry policy, dropped when too many are in flight or at shutdown).');
   return m;
 }

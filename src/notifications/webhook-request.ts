@@ -38,7 +38,11 @@ export function requestBody(options: Readonly<Record<string, unknown>>, notifica
  * value that HTTP does not allow.
  */
 export function requestHeaders(options: Readonly<Record<string, unknown>>, target: URL): Headers {
-  const headers = new Headers({ 'Content-Type': 'application/json', 'User-Agent': DEFAULT_USER_AGENT });
+  // Insertion order is sending order: python-requests' (User-Agent, Content-Type, extras).
+  const headers = new Headers([
+    ['User-Agent', DEFAULT_USER_AGENT],
+    ['Content-Type', 'application/json'],
+  ]);
   const extra = options['post_headers'];
   if (typeof extra === 'object' && extra !== null && !Array.isArray(extra)) {
     for (const [name, value] of Object.entries(extra)) if (typeof value === 'string') headers.set(name, value);

@@ -24,7 +24,9 @@
 #     the real server (wsgiref) HTTP/1.0 and closes after each response;
 #   * `Content-Length: 0` on 204 responses: wsgiref adds it, RFC 9110 §8.6 forbids it and
 #     fastify never sends it;
-#   * the webhook listener's port in `hook` output.
+#   * the webhook listener's port in `hook` output;
+#   * the value of a lower-case `content-length` request header in `hook` output (Node's
+#     fetch sends that name in lower case; normalize.sh only masks `Content-Length`).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,7 +81,7 @@ norm() {
     resp && tolower($0) ~ /^(connection|keep-alive): / { next }
     resp && status == "204" && tolower($0) ~ /^content-length: / { next }
     { print }
-  ' | sed -E 's#http://[0-9.]+:[0-9]+/(plain|tmpl)#http://<hook>/\1#g'
+  ' | sed -E -e 's#http://[0-9.]+:[0-9]+/(plain|tmpl)#http://<hook>/\1#g' -e "s/('content-length': ')[0-9]+/\1N/g"
 }
 
 # Runs a capture tool into $out/$2; a failing tool is fatal (exit 2).

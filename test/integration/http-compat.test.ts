@@ -101,7 +101,7 @@ describe.skipIf(noPython !== null)('REST wire compatibility with the real Zaqar 
     expectFixture('dlq', await restDiff(port, 'dlq', hookPort));
   }, 30_000);
 
-  it('hook_capture.py: only the accepted differences (webhook delivery is not implemented)', async () => {
+  it('hook_capture.py: only the accepted differences (webhook deliveries)', async () => {
     expectFixture('hook', await restDiff(port, 'hook', hookPort));
   }, 30_000);
 

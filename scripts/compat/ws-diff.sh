@@ -80,24 +80,8 @@ norm() {
     -e "s#([\"']subscriber[\"']: [\"']http://[^:/\"']+):[0-9]+/<uuid>([\"'])#\1:<port>/<uuid>\2#g"
 }
 
-# Runs a capture tool into $out/$2; a failing tool is fatal (exit 2).
-capture() {
-  local tool=$1 file=$2; shift 2
-  if ! "$python" "$tools/$tool" "$@" > "$out/$file" 2> "$out/$file.stderr"; then
-    echo "$tool failed (exit $?); stderr:" >&2
-    cat "$out/$file.stderr" >&2
-    exit 2
-  fi
-}
-
-status=0
-compare() {
-  local part=$1 real=$2 ours=$3
-  echo "## $part"
-  if ! diff -u --label "real/$part" --label "ours/$part" <(norm "$real") <(norm "$ours"); then
-    status=1
-  fi
-}
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 for part in "${parts[@]}"; do
   case $part in

@@ -83,6 +83,16 @@ export function getBool(q: Query, name: string): boolean | undefined {
 /** Ordered parameters of a `next` link (insertion order matters, as in a Python dict). */
 export type LinkParams = Map<string, string | number | boolean>;
 
+/** `marker` then `limit`, as every listing reads them first; the link starts with them. */
+export function pagingParams(q: Query): { marker: string | undefined; limit: number | undefined; link: LinkParams } {
+  const link: LinkParams = new Map();
+  const marker = getParam(q, 'marker');
+  if (marker !== undefined) link.set('marker', marker);
+  const limit = getInt(q, 'limit');
+  if (limit !== undefined) link.set('limit', limit);
+  return { marker, limit, link };
+}
+
 /** Falcon's `to_query_str`: `?k=v&…`, booleans as `true`/`false`, or '' when empty. */
 export function toQueryString(params: LinkParams): string {
   if (params.size === 0) return '';

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../../core/errors.js';
 import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
-import { getBool, getInt, getList, getParam, type LinkParams, parseQuery, type Query } from '../query.js';
+import { getBool, getInt, getList, getParam, type LinkParams, pagingParams, parseQuery, type Query } from '../query.js';
 import { messageJson, nextLinks, poppedJson, pyTruthy } from '../render.js';
 import { sendEmpty, sendJson } from '../reply.js';
 import { resource } from '../routing.js';
@@ -50,13 +50,7 @@ async function getMany(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply,
 
 /** The listing parameters in Zaqar's order; it is also the order of the `next` link's query. */
 function listingParams(q: Query): LinkParams {
-  const link: LinkParams = new Map();
-  const marker = getParam(q, 'marker');
-  if (marker !== undefined) link.set('marker', marker);
-  for (const name of ['limit'] as const) {
-    const v = getInt(q, name);
-    if (v !== undefined) link.set(name, v);
-  }
+  const { link } = pagingParams(q);
   for (const name of ['echo', 'include_claimed', 'include_delayed'] as const) {
     const v = getBool(q, name);
     if (v !== undefined) link.set(name, v);

@@ -8,7 +8,7 @@ import { asObject, hasBody, metadataTooLarge, readJson } from '../body.js';
 import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
 import { badApi } from '../http-error.js';
-import { getBool, getInt, getParam, type LinkParams, parseQuery } from '../query.js';
+import { getBool, getParam, pagingParams, parseQuery } from '../query.js';
 import { metadataWithDefaults, nextLinks, statsJson } from '../render.js';
 import { sendEmpty, sendJson } from '../reply.js';
 import { resource } from '../routing.js';
@@ -39,11 +39,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: HttpDeps): void 
 
 async function listQueues(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = parseQuery(req.url);
-  const link: LinkParams = new Map();
-  const marker = getParam(q, 'marker');
-  if (marker !== undefined) link.set('marker', marker);
-  const limit = getInt(q, 'limit');
-  if (limit !== undefined) link.set('limit', limit);
+  const { marker, limit, link } = pagingParams(q);
   const detailed = getBool(q, 'detailed');
   if (detailed !== undefined) link.set('detailed', detailed);
   const name = getParam(q, 'name');

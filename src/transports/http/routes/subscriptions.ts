@@ -12,7 +12,7 @@ import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
 import { renderError } from '../error-handler.js';
 import { badApi } from '../http-error.js';
-import { getInt, getParam, type LinkParams, parseQuery } from '../query.js';
+import { pagingParams, parseQuery } from '../query.js';
 import { subscriptionRecord } from '../../../core/records.js';
 import { nextLinks, pyTruthy } from '../render.js';
 import { sendEmpty, sendJson } from '../reply.js';
@@ -107,11 +107,7 @@ async function createSubscription(deps: HttpDeps, req: FastifyRequest, reply: Fa
 
 async function listSubscriptions(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = parseQuery(req.url);
-  const link: LinkParams = new Map();
-  const marker = getParam(q, 'marker');
-  if (marker !== undefined) link.set('marker', marker);
-  const limit = getInt(q, 'limit');
-  if (limit !== undefined) link.set('limit', limit);
+  const { marker, limit, link } = pagingParams(q);
   checkSubscriptionLimit(limit, deps.limits);
   const subs = await deps.service.listSubscriptions(ctxOf(req), param(req, 'queue_name'), {
     ...(marker !== undefined && { marker }),

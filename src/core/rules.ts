@@ -8,69 +8,48 @@ import { queueNameProblem } from './names.js';
 import type { MessageValidator } from './ports.js';
 import type { JsonObject } from './types.js';
 
+/** The integer `v` when it lies in `min..max`; otherwise a 400 with Zaqar's `text`. */
+function inRange(v: number, min: number, max: number, text: string): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw errors.validation(text);
+  return v;
+}
+
 /** Page size of message, claim, subscription and get-many requests. */
 export function pageLimit(limit: number | undefined, max: number, fallback: number): number {
   if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw errors.validation(`Limit must be at least 1 and may not be greater than ${max}.`);
-  }
-  return limit;
+  return inRange(limit, 1, max, `Limit must be at least 1 and may not be greater than ${max}.`);
 }
 
 /** Page size of queue listings (their text differs: "no greater than"). */
 export function queuePageLimit(limit: number | undefined, limits: Limits): number {
   if (limit === undefined) return limits.defaultPageSize;
-  if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxQueuesPerPage) {
-    throw errors.validation(`Limit must be at least 1 and no greater than ${limits.maxQueuesPerPage}.`);
-  }
-  return limit;
+  const max = limits.maxQueuesPerPage;
+  return inRange(limit, 1, max, `Limit must be at least 1 and no greater than ${max}.`);
 }
 
 export function messageTtl(ttl: number, limits: Limits): number {
-  if (!Number.isInteger(ttl) || ttl < limits.minMessageTtl || ttl > limits.maxMessageTtl) {
-    throw errors.validation(
-      `The TTL for a message may not exceed ${limits.maxMessageTtl} seconds, and must be at least ${limits.minMessageTtl} seconds long.`,
-    );
-  }
-  return ttl;
+  const { minMessageTtl: min, maxMessageTtl: max } = limits;
+  return inRange(ttl, min, max, `The TTL for a message may not exceed ${max} seconds, and must be at least ${min} seconds long.`);
 }
 
 export function messageDelay(delay: number, limits: Limits): number {
-  if (!Number.isInteger(delay) || delay < 0 || delay > limits.maxMessageDelay) {
-    throw errors.validation(
-      `The Delay TTL for a message may not exceed ${limits.maxMessageDelay} seconds,and must be at least 0 seconds long.`,
-    );
-  }
-  return delay;
+  const max = limits.maxMessageDelay;
+  return inRange(delay, 0, max, `The Delay TTL for a message may not exceed ${max} seconds,and must be at least 0 seconds long.`);
 }
 
 export function claimTtl(ttl: number | undefined, limits: Limits): number {
-  const v = ttl ?? limits.defaultClaimTtl;
-  if (!Number.isInteger(v) || v < limits.minClaimTtl || v > limits.maxClaimTtl) {
-    throw errors.validation(
-      `The TTL for a claim may not exceed ${limits.maxClaimTtl} seconds, and must be at least ${limits.minClaimTtl} seconds long.`,
-    );
-  }
-  return v;
+  const { minClaimTtl: min, maxClaimTtl: max } = limits;
+  return inRange(ttl ?? limits.defaultClaimTtl, min, max, `The TTL for a claim may not exceed ${max} seconds, and must be at least ${min} seconds long.`);
 }
 
 export function claimGrace(grace: number | undefined, limits: Limits): number {
-  const v = grace ?? limits.defaultClaimGrace;
-  if (!Number.isInteger(v) || v < limits.minClaimGrace || v > limits.maxClaimGrace) {
-    throw errors.validation(
-      `The grace for a claim may not exceed ${limits.maxClaimGrace} seconds, and must be at least ${limits.minClaimGrace} seconds long.`,
-    );
-  }
-  return v;
+  const { minClaimGrace: min, maxClaimGrace: max } = limits;
+  return inRange(grace ?? limits.defaultClaimGrace, min, max, `The grace for a claim may not exceed ${max} seconds, and must be at least ${min} seconds long.`);
 }
 
 export function popCount(count: number, limits: Limits): number {
-  if (!Number.isInteger(count) || count < 1 || count > limits.maxMessagesPerClaimOrPop) {
-    throw errors.validation(
-      `Pop value must be at least 1 and may not be greater than ${limits.maxMessagesPerClaimOrPop}.`,
-    );
-  }
-  return count;
+  const max = limits.maxMessagesPerClaimOrPop;
+  return inRange(count, 1, max, `Pop value must be at least 1 and may not be greater than ${max}.`);
 }
 
 export function deleteIds(ids: readonly string[], limits: Limits): readonly string[] {

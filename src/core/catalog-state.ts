@@ -81,6 +81,18 @@ export class CatalogState {
     return [...subs.values()].filter((s) => alive(s, now)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
+  /**
+   * Live webhook subscriptions of a queue (not WebSocket ones), sorted by id. Read on every post,
+   * so it skips the queue's WebSocket subscribers before copying or sorting anything.
+   */
+  webhooks(project: string, queue: string, now: number): SubscriptionRecord[] {
+    const subs = this.#subscriptions.get(queueKey(project, queue));
+    if (subs === undefined) return [];
+    const out: SubscriptionRecord[] = [];
+    for (const s of subs.values()) if (s.websocket !== true && alive(s, now)) out.push(s);
+    return out.length > 1 ? out.sort((a, b) => (a.id < b.id ? -1 : 1)) : out;
+  }
+
   subscription(project: string, queue: string, id: string, now: number): SubscriptionRecord | undefined {
     const s = this.#subscriptions.get(queueKey(project, queue))?.get(id);
     return s !== undefined && alive(s, now) ? s : undefined;

@@ -269,10 +269,7 @@ class Engine implements ZaqarEngine {
   #tellPosted(project: string, queue: string, posted: readonly PostedMessage[], o: QueueOutcome): void {
     if (this.#posted === undefined || o.type !== 'posted' || o.seqs.length === 0) return;
     const now = this.#clock();
-    const webhooks = this.#catalogState
-      .subscriptions(project, queue, now)
-      .filter((s) => s.websocket !== true)
-      .map((s) => subscriptionView(queue, s, now));
+    const webhooks = this.#catalogState.webhooks(project, queue, now).map((s) => subscriptionView(queue, s, now));
     if (webhooks.length === 0) return;
     const byId = new Map(posted.map((m) => [m.id, m]));
     const messages: Notification[] = [];

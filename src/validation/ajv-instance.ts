@@ -40,7 +40,6 @@ export function createAjv(): Ajv2020 {
     code: { source: false },
   });
   addFormats(ajv);
-  ajv.addKeyword({ keyword: 'x-version', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+  for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
   return ajv;
 }

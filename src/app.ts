@@ -138,6 +138,7 @@ class Application implements App {
       posted: this.#webhooks,
       limits: config.limits,
       validator: this.#schemas,
+      diagnostics: (d) => this.#events.coreDiagnostic(d),
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });

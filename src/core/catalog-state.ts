@@ -3,8 +3,10 @@
  * deployment's catalogue log. Deterministic like {@link QueueState}: decisions use the
  * event's time. Subscriptions survive the deletion of their queue, as in Zaqar (§3.5).
  */
+import { decodeCatalogSnapshot, encodeCatalogSnapshot, type SnapshotQueue, type SnapshotSubscription } from './catalog-snapshot.js';
 import type { CatalogEvent, SubscriptionRecord } from './events.js';
-import type { JsonObject } from './types.js';
+import { SWEEP_MARGIN_MS } from './queue-state.js';
+import type { Json, JsonObject } from './types.js';
 
 export interface QueueRecord {
   readonly name: string;
@@ -23,6 +25,12 @@ export type CatalogOutcome =
 
 const OK: CatalogOutcome = { type: 'ok' };
 
+interface QueueSubscriptions {
+  readonly project: string;
+  readonly queue: string;
+  readonly byId: Map<string, SubscriptionRecord>;
+}
+
 /** Key of a project's queue in the maps below. */
 export function queueKey(project: string, queue: string): string {
   return `${project}\u0000${queue}`;
@@ -31,10 +39,13 @@ export function queueKey(project: string, queue: string): string {
 export class CatalogState {
   /** project → queue name → record. */
   readonly #queues = new Map<string, Map<string, QueueRecord>>();
-  /** queueKey → subscription id → record. */
-  readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>();
+  /** queueKey → the queue's subscriptions by id (with the names the key was made of). */
+  readonly #subscriptions = new Map<string, QueueSubscriptions>();
+  /** Latest event time folded so far (the horizon of what a snapshot may leave out). */
+  #lastAt = 0;
 
   apply(event: CatalogEvent, offset: number): CatalogOutcome {
+    if (event.at > this.#lastAt) this.#lastAt = event.at;
     switch (event.type) {
       case 'queue_create':
         return this.#createQueue(event.project, event.queue, event.metadata, offset);
@@ -49,11 +60,11 @@ export class CatalogState {
         return OK;
       }
       case 'subscription_create':
-        return this.#createSubscription(queueKey(event.project, event.queue), event.subscription, event.at);
+        return this.#createSubscription(event.project, event.queue, event.subscription, event.at);
       case 'subscription_update':
         return this.#updateSubscription(event, event.at);
       case 'subscription_delete':
-        this.#subscriptions.get(queueKey(event.project, event.queue))?.delete(event.id);
+        this.#subscriptions.get(queueKey(event.project, event.queue))?.byId.delete(event.id);
         return OK;
       case 'subscription_purge':
         this.#subscriptions.delete(queueKey(event.project, event.queue));
@@ -61,6 +72,15 @@ export class CatalogState {
       case 'barrier':
         return OK;
     }
+  }
+
+  /** How many queues and subscriptions (live or not yet swept) are held. */
+  get size(): { queues: number; subscriptions: number } {
+    let queues = 0;
+    let subscriptions = 0;
+    for (const byName of this.#queues.values()) queues += byName.size;
+    for (const set of this.#subscriptions.values()) subscriptions += set.byId.size;
+    return { queues, subscriptions };
   }
 
   queue(project: string, queue: string): QueueRecord | undefined {
@@ -76,7 +96,7 @@ export class CatalogState {
 
   /** Live subscriptions of a queue, sorted by id. */
   subscriptions(project: string, queue: string, now: number): SubscriptionRecord[] {
-    const subs = this.#subscriptions.get(queueKey(project, queue));
+    const subs = this.#subscriptions.get(queueKey(project, queue))?.byId;
     if (subs === undefined) return [];
     return [...subs.values()].filter((s) => alive(s, now)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
@@ -86,7 +106,7 @@ export class CatalogState {
    * so it skips the queue's WebSocket subscribers before copying or sorting anything.
    */
   webhooks(project: string, queue: string, now: number): SubscriptionRecord[] {
-    const subs = this.#subscriptions.get(queueKey(project, queue));
+    const subs = this.#subscriptions.get(queueKey(project, queue))?.byId;
     if (subs === undefined) return [];
     const out: SubscriptionRecord[] = [];
     for (const s of subs.values()) if (s.websocket !== true && alive(s, now)) out.push(s);
@@ -94,8 +114,53 @@ export class CatalogState {
   }
 
   subscription(project: string, queue: string, id: string, now: number): SubscriptionRecord | undefined {
-    const s = this.#subscriptions.get(queueKey(project, queue))?.get(id);
+    const s = this.#subscriptions.get(queueKey(project, queue))?.byId.get(id);
     return s !== undefined && alive(s, now) ? s : undefined;
+  }
+
+  /**
+   * The whole state as a JSON document (see catalog-snapshot.ts). Subscriptions that expired
+   * more than the sweep margin before the latest event are left out: no later event can see
+   * them alive (writers' clocks disagree by less than the margin), so a pod restored from the
+   * snapshot decides exactly as one that folded the whole log.
+   */
+  snapshot(): Json {
+    const horizon = this.#lastAt - SWEEP_MARGIN_MS;
+    const queues: SnapshotQueue[] = [];
+    for (const [project, byName] of this.#queues) {
+      for (const q of byName.values()) queues.push({ project, name: q.name, metadata: q.metadata, incarnation: q.incarnation });
+    }
+    const subscriptions: SnapshotSubscription[] = [];
+    for (const { project, queue, byId } of this.#subscriptions.values()) {
+      for (const subscription of byId.values()) {
+        if (alive(subscription, horizon)) subscriptions.push({ project, queue, subscription });
+      }
+    }
+    return encodeCatalogSnapshot({ lastAt: this.#lastAt, queues, subscriptions });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot's. Returns false (state untouched) when the
+   * document is not a valid snapshot.
+   */
+  restore(state: Json): boolean {
+    const content = decodeCatalogSnapshot(state);
+    if (content === null) return false;
+    this.#queues.clear();
+    this.#subscriptions.clear();
+    for (const q of content.queues) {
+      let byName = this.#queues.get(q.project);
+      if (byName === undefined) {
+        byName = new Map();
+        this.#queues.set(q.project, byName);
+      }
+      byName.set(q.name, { name: q.name, metadata: q.metadata, incarnation: q.incarnation });
+    }
+    for (const { project, queue, subscription } of content.subscriptions) {
+      this.#subscriptionsOf(project, queue).set(subscription.id, subscription);
+    }
+    this.#lastAt = content.lastAt;
+    return true;
   }
 
   #createQueue(project: string, queue: string, metadata: JsonObject, incarnation: number): CatalogOutcome {
@@ -109,16 +174,24 @@ export class CatalogState {
     return { type: 'queue_created', created: true };
   }
 
+  /** The queue's subscriptions by id, created empty when there are none. */
+  #subscriptionsOf(project: string, queue: string): Map<string, SubscriptionRecord> {
+    const key = queueKey(project, queue);
+    let set = this.#subscriptions.get(key);
+    if (set === undefined) {
+      set = { project, queue, byId: new Map() };
+      this.#subscriptions.set(key, set);
+    }
+    return set.byId;
+  }
+
   #createSubscription(
-    key: string,
+    project: string,
+    queue: string,
     sub: Omit<SubscriptionRecord, 'createdAt' | 'confirmed'>,
     at: number,
   ): CatalogOutcome {
-    let subs = this.#subscriptions.get(key);
-    if (subs === undefined) {
-      subs = new Map();
-      this.#subscriptions.set(key, subs);
-    }
+    const subs = this.#subscriptionsOf(project, queue);
     for (const [id, existing] of subs) {
       if (!alive(existing, at)) subs.delete(id);
       else if (existing.subscriber === sub.subscriber) {
@@ -130,7 +203,7 @@ export class CatalogState {
   }
 
   #updateSubscription(e: Extract<CatalogEvent, { type: 'subscription_update' }>, at: number): CatalogOutcome {
-    const subs = this.#subscriptions.get(queueKey(e.project, e.queue));
+    const subs = this.#subscriptions.get(queueKey(e.project, e.queue))?.byId;
     const s = subs?.get(e.id);
     if (subs === undefined || s === undefined || !alive(s, at)) return { type: 'subscription_not_found' };
     if (e.subscriber !== undefined && e.subscriber !== s.subscriber) {

@@ -59,7 +59,41 @@ export interface EngineDeps {
   readonly idleQueueMs?: number;
   /** Told of every post this pod accepts, once stored (webhook delivery). */
   readonly posted?: PostedSink;
+  /** When this pod writes a catalogue snapshot; defaults in {@link DEFAULT_CATALOG_SNAPSHOTS}. */
+  readonly catalogSnapshots?: Partial<CatalogSnapshotPolicy>;
+  /** Told of what the core does on its own (catalogue snapshots, restores); for logs. */
+  readonly diagnostics?: (d: CoreDiagnostic) => void;
 }
+
+/**
+ * When a pod snapshots the catalogue. Each pod checks on a timer and writes a snapshot when it
+ * has folded `records` catalogue records since the newest snapshot it knows of (restored or
+ * written), or any record and that snapshot is older than `maxAgeMs`; and once more when it
+ * closes gracefully. Snapshots let the catalogue stream have a retention (see docs/architecture.md).
+ */
+export interface CatalogSnapshotPolicy {
+  /** Records folded since the last known snapshot that call for a new one. 0 disables snapshots. */
+  readonly records: number;
+  /** Age (ms) after which any new record calls for a new snapshot. */
+  readonly maxAgeMs: number;
+  /** How often the policy is checked (ms). */
+  readonly checkEveryMs: number;
+}
+
+export const DEFAULT_CATALOG_SNAPSHOTS: CatalogSnapshotPolicy = {
+  records: 1000,
+  maxAgeMs: 6 * 3600_000,
+  checkEveryMs: 60_000,
+};
+
+/** What the core reports of its own work. */
+export type CoreDiagnostic =
+  | { readonly type: 'catalog_restored'; readonly offset: number; readonly queues: number; readonly subscriptions: number }
+  | { readonly type: 'catalog_snapshot_invalid'; readonly offset: number }
+  | { readonly type: 'catalog_snapshot_written'; readonly offset: number }
+  | { readonly type: 'catalog_snapshot_failed'; readonly cause: string }
+  /** Catalogue records the state needs were removed from the head of the log: the catalogue may be incomplete. */
+  | { readonly type: 'catalog_head_missing'; readonly expected: number; readonly first: number };
 
 /** The service plus its lifecycle, and the way in for messages published straight to the broker. */
 export interface ZaqarEngine extends ZaqarService {
@@ -69,6 +103,14 @@ export interface ZaqarEngine extends ZaqarService {
   evictIdleQueues(): number;
   /** Number of queue logs this pod currently folds. */
   readonly openQueues: number;
+  /**
+   * Writes a snapshot of the catalogue as folded now, unless the newest snapshot this pod knows
+   * of already covers it. Resolves with the offset it covers, or null when none was needed.
+   * Runs by itself per {@link CatalogSnapshotPolicy}; exposed for tests and operators.
+   */
+  snapshotCatalog(): Promise<number | null>;
+  /** Where this pod's catalogue came from: the snapshot offset restored (or null), and records folded since start. */
+  readonly catalogOrigin: { readonly restoredOffset: number | null; readonly recordsFolded: number };
   /**
    * Stores a foreign message like a post (validated against the queue's schema, queue created
    * lazily). Resolves once stored durably, dead-lettered or dropped; rejects only when the
@@ -94,6 +136,14 @@ class Engine implements ZaqarEngine {
   readonly #idleQueueMs: number;
   readonly #posted: PostedSink | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  #snapshotTimer: NodeJS.Timeout | undefined;
+  readonly #snapshotPolicy: CatalogSnapshotPolicy;
+  readonly #report: (d: CoreDiagnostic) => void;
+  /** The newest catalogue snapshot this pod knows of: its offset (-1: none) and when it learnt of it. */
+  #knownSnapshot = { offset: -1, at: 0 };
+  #snapshotting: Promise<number | null> | undefined;
+  #restoredOffset: number | null = null;
+  #recordsFolded = 0;
   readonly #catalogState = new CatalogState();
   /** Set once the catalogue has caught up with its log; before that every request is a 503. */
   #ready = false;
@@ -111,6 +161,15 @@ class Engine implements ZaqarEngine {
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#posted = deps.posted;
+    this.#snapshotPolicy = { ...DEFAULT_CATALOG_SNAPSHOTS, ...deps.catalogSnapshots };
+    const report = deps.diagnostics;
+    this.#report = (d) => {
+      try {
+        report?.(d);
+      } catch {
+        // A faulty listener must not break the service.
+      }
+    };
     this.#logs = new QueueLogs({
       backend: this.#backend,
       ids: this.#ids,
@@ -124,8 +183,13 @@ class Engine implements ZaqarEngine {
       log: { kind: 'catalog' },
       ids: this.#ids,
       clock: this.#clock,
-      apply: (e, offset) => this.#catalogState.apply(e, offset),
+      apply: (e, offset) => {
+        this.#recordsFolded += 1;
+        return this.#catalogState.apply(e, offset);
+      },
       readBackTimeoutMs: this.#timeoutMs,
+      restore: () => this.#restoreCatalog(),
+      onHeadMissing: (expected, first) => this.#report({ type: 'catalog_head_missing', expected, first }),
     });
   }
 
@@ -136,9 +200,17 @@ class Engine implements ZaqarEngine {
       await this.#backend.start();
       await this.#catalogLog.open();
       this.#ready = true;
+      this.#knownSnapshot = { offset: this.#restoredOffset ?? -1, at: this.#clock() };
       if (this.#idleQueueMs > 0) {
         this.#sweeper = setInterval(() => this.evictIdleQueues(), Math.min(60_000, this.#idleQueueMs / 2));
         this.#sweeper.unref();
+      }
+      if (this.#snapshotPolicy.records > 0) {
+        // Others wrote the catalogue before us and no snapshot covers it: write one now rather
+        // than leave the whole log needed until the policy fires.
+        if (this.#restoredOffset === null && this.#recordsFolded > 1) void this.#snapshot().catch(() => null);
+        this.#snapshotTimer = setInterval(() => void this.#snapshotIfDue(), this.#snapshotPolicy.checkEveryMs);
+        this.#snapshotTimer.unref();
       }
     })();
     return this.#started;
@@ -147,10 +219,71 @@ class Engine implements ZaqarEngine {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#sweeper);
+      clearInterval(this.#snapshotTimer);
+      // A last snapshot, so that a deployment stopped for longer than the catalogue's retention
+      // still finds one covering every record it kept.
+      if (this.#ready && this.#snapshotPolicy.records > 0 && this.#backend.status().type === 'up') {
+        await this.#snapshot().catch(() => null);
+      }
       this.#logs.close();
       this.#catalogLog.close();
     })();
     return this.#closed;
+  }
+
+  // ── catalogue snapshots ───────────────────────────────────────────────────────
+
+  get catalogOrigin(): { restoredOffset: number | null; recordsFolded: number } {
+    return { restoredOffset: this.#restoredOffset, recordsFolded: this.#recordsFolded };
+  }
+
+  snapshotCatalog(): Promise<number | null> {
+    if (!this.#ready) return Promise.reject(errors.brokerUnavailable('The service is starting.'));
+    return this.#snapshot();
+  }
+
+  /** Restores the newest snapshot, if any; the catalogue log then tails from the record after it. */
+  async #restoreCatalog(): Promise<number | null> {
+    const snapshot = await this.#backend.loadCatalogSnapshot();
+    if (snapshot === null) return null;
+    if (!this.#catalogState.restore(snapshot.state)) {
+      this.#report({ type: 'catalog_snapshot_invalid', offset: snapshot.offset });
+      return null;
+    }
+    this.#restoredOffset = snapshot.offset;
+    const { queues, subscriptions } = this.#catalogState.size;
+    this.#report({ type: 'catalog_restored', offset: snapshot.offset, queues, subscriptions });
+    return snapshot.offset;
+  }
+
+  async #snapshotIfDue(): Promise<void> {
+    const folded = this.#catalogLog.lastOffset - this.#knownSnapshot.offset;
+    if (folded <= 0) return;
+    const old = this.#clock() - this.#knownSnapshot.at >= this.#snapshotPolicy.maxAgeMs;
+    if (folded < this.#snapshotPolicy.records && !old) return;
+    if (this.#backend.status().type !== 'up') return;
+    await this.#snapshot().catch(() => null);
+  }
+
+  /** One snapshot at a time; the state and its offset are taken in one synchronous step. */
+  #snapshot(): Promise<number | null> {
+    this.#snapshotting ??= (async () => {
+      const offset = this.#catalogLog.lastOffset;
+      if (offset <= this.#knownSnapshot.offset) return null;
+      const state = this.#catalogState.snapshot();
+      try {
+        await this.#backend.saveCatalogSnapshot({ offset, state });
+      } catch (e) {
+        this.#report({ type: 'catalog_snapshot_failed', cause: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+      this.#knownSnapshot = { offset, at: this.#clock() };
+      this.#report({ type: 'catalog_snapshot_written', offset });
+      return offset;
+    })().finally(() => {
+      this.#snapshotting = undefined;
+    });
+    return this.#snapshotting;
   }
 
   /**

@@ -24,6 +24,18 @@ export interface FoldedLogOptions<E extends LogEvent, O> {
   readonly after?: (event: E, offset: number, outcome: O) => void;
   /** How long a write may wait to read its event back before failing with 503 (ms). */
   readonly readBackTimeoutMs: number;
+  /**
+   * Restores the state from a snapshot before the tail starts; resolves with the offset of the
+   * last record the restored state includes (the tail starts after it), or null to fold the
+   * log from its oldest record.
+   */
+  readonly restore?: () => Promise<number | null>;
+  /**
+   * Told when the first record read is past the one folding needed (records the state depends
+   * on were removed from the head of the log, by retention, before any snapshot covered them).
+   * Relies on offsets starting at 0 and counting records, as both backends' do.
+   */
+  readonly onHeadMissing?: (expected: number, first: number) => void;
 }
 
 export class FoldedLog<E extends LogEvent, O> {
@@ -36,6 +48,10 @@ export class FoldedLog<E extends LogEvent, O> {
   readonly #pending = new Map<string, Set<Pending<O>>>();
   #tail: Tail | undefined;
   #ready: Promise<void> | undefined;
+  /** Offset of the last record applied (or restored from a snapshot); -1 before any. */
+  #lastOffset = -1;
+  /** Offset the next record should have, checked once on the first record read. */
+  #expectFirst: number | null = null;
 
   constructor(options: FoldedLogOptions<E, O>) {
     this.#o = options;
@@ -48,7 +64,19 @@ export class FoldedLog<E extends LogEvent, O> {
   }
 
   async #open(): Promise<void> {
-    this.#tail = this.#o.backend.tail(this.#o.log, 'first', { onRecord: (r) => this.#onRecord(r) });
+    let restored: number | null = null;
+    try {
+      restored = (await this.#o.restore?.()) ?? null;
+    } catch (e) {
+      this.#ready = undefined;
+      throw e;
+    }
+    // A reopened log keeps what it folded before; a snapshot replaces the state wholesale.
+    if (restored !== null) this.#lastOffset = restored;
+    const from = this.#lastOffset + 1;
+    this.#expectFirst = from;
+    const start = from === 0 ? 'first' : { offset: from };
+    this.#tail = this.#o.backend.tail(this.#o.log, start, { onRecord: (r) => this.#onRecord(r) });
     try {
       // Everything before our barrier has been folded once we read the barrier back.
       await this.write({ type: 'barrier' } as Unstamped<E>);
@@ -100,7 +128,18 @@ export class FoldedLog<E extends LogEvent, O> {
     return true;
   }
 
+  /** Offset of the last record folded into the state (-1 before any). */
+  get lastOffset(): number {
+    return this.#lastOffset;
+  }
+
   #onRecord(record: LogRecord): void {
+    if (record.offset <= this.#lastOffset) return; // already in the state (restored from a snapshot)
+    if (this.#expectFirst !== null) {
+      if (record.offset > this.#expectFirst) this.#o.onHeadMissing?.(this.#expectFirst, record.offset);
+      this.#expectFirst = null;
+    }
+    this.#lastOffset = record.offset;
     const event = record.event as E;
     const waiters = this.#pending.get(event.rid) ?? new Set<Pending<O>>();
     this.#pending.delete(event.rid);

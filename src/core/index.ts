@@ -5,6 +5,6 @@ export * from './ports.js';
 export * from './events.js';
 export * from './limits.js';
 export * from './names.js';
-export { createZaqarService, type EngineDeps, type ZaqarEngine } from './engine.js';
+export { createZaqarService, DEFAULT_CATALOG_SNAPSHOTS, type CatalogSnapshotPolicy, type CoreDiagnostic, type EngineDeps, type ZaqarEngine } from './engine.js';
 export { postSize } from './rules.js';
 export { subscriptionRecord } from './records.js';

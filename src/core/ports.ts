@@ -3,7 +3,7 @@
  * them in. No transport or broker type appears here.
  */
 import type { LogEvent } from './events.js';
-import type { Notification, SubscriptionView } from './types.js';
+import type { Json, Notification, SubscriptionView } from './types.js';
 
 /** Names a log: the deployment's catalogue, or one Zaqar queue's message log. */
 export type LogRef =
@@ -14,6 +14,13 @@ export type LogRef =
 export interface LogRecord {
   readonly offset: number;
   readonly event: LogEvent;
+}
+
+/** A folded log's state as of one record: what the fold held after applying the record at `offset`. */
+export interface LogSnapshot {
+  readonly offset: number;
+  /** The state, as the fold encodes it (see core/catalog-snapshot.ts). */
+  readonly state: Json;
 }
 
 /** Where a tail starts: the oldest record still held, an offset (inclusive), or only new records. */
@@ -56,6 +63,17 @@ export interface Backend {
   tail(log: LogRef, start: TailStart, handler: TailHandler): Tail;
   /** Offset of the oldest record still held, or null when the log is empty or unknown. */
   firstOffset(log: LogRef): Promise<number | null>;
+  /**
+   * Stores a snapshot of the folded catalogue durably (resolves after the broker confirmed it).
+   * Snapshots of the same offset are equal whichever pod writes them, so several pods may.
+   */
+  saveCatalogSnapshot(snapshot: LogSnapshot): Promise<void>;
+  /**
+   * The newest catalogue snapshot held (or, where the store cannot tell newest from recent,
+   * one of the most recent), or null when there is none. A pod restores it and tails the
+   * catalogue from the record after it.
+   */
+  loadCatalogSnapshot(): Promise<LogSnapshot | null>;
   status(): BackendStatus;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (status: BackendStatus) => void): () => void;

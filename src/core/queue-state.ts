@@ -80,7 +80,7 @@ const SWEEP_EVERY_MS = 1_000;
  * less than that, so whether (and from which record) a pod sweeps never changes a decision —
  * decisions compare expiry times with the event's time themselves.
  */
-const SWEEP_MARGIN_MS = 60_000;
+export const SWEEP_MARGIN_MS = 60_000;
 
 /** Messages a claim moved towards the dead-letter queue, not yet confirmed stored there. */
 export interface PendingMove {

@@ -53,6 +53,15 @@ export class LogEvents {
     this.#log[quiet ? 'info' : 'warn']({ ...diagnostic, event: `backend_${diagnostic.type}` }, `backend: ${diagnostic.type}`);
   }
 
+  /**
+   * What the core did on its own (catalogue snapshots and restores). A catalogue whose head is
+   * missing is an error: queues or subscriptions may be lost (see docs/deploy.md).
+   */
+  coreDiagnostic(diagnostic: { readonly type: string }): void {
+    const level = diagnostic.type === 'catalog_head_missing' ? 'error' : diagnostic.type.endsWith('_written') || diagnostic.type.endsWith('_restored') ? 'info' : 'warn';
+    this.#log[level]({ ...diagnostic, event: diagnostic.type }, `core: ${diagnostic.type}`);
+  }
+
   /** A message published straight to the exchange was not stored as-is. */
   foreignMessageRejected(routingKey: string, outcome: 'dead_lettered' | 'dropped' | 'not_json', reason: string): void {
     this.#log.warn({ event: 'foreign_message_rejected', routingKey, outcome, reason }, `foreign message ${outcome}: ${reason}`);

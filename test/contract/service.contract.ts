@@ -418,6 +418,34 @@ export function serviceContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe('catalogue snapshots', () => {
+      it('a new pod starts from the newest snapshot, folds only later records, and sees the same catalogue', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const podA = await pod(backend);
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: null };
+        await podA.createQueue(ctx, 'kept', { _max_messages_post_size: 1024, note: 'snap' });
+        await podA.createQueue(ctx, 'dropped');
+        const hook = await podA.createSubscription(ctx, 'kept', { subscriber: 'http://hook.example/1', ttl: 3600 });
+        const offset = await podA.snapshotCatalog();
+        expect(offset).not.toBeNull();
+        await podA.deleteQueue(ctx, 'dropped');
+        await podA.setQueueMetadata(ctx, 'kept', { note: 'after' });
+        await podA.createQueue(ctx, 'later');
+        const podB = await pod(backend);
+        const origin = podB.catalogOrigin;
+        // Another pod sharing the backend may have written a newer one meanwhile.
+        expect(origin.restoredOffset).toBeGreaterThanOrEqual(offset ?? Infinity);
+        expect(origin.recordsFolded).toBeGreaterThan(0);
+        expect(origin.recordsFolded).toBeLessThanOrEqual((offset ?? 0) + 1);
+        expect((await podB.listQueues(ctx, {})).queues.map((q) => q.name)).toEqual(['kept', 'later']);
+        expect(await podB.getQueue(ctx, 'kept')).toEqual({ note: 'after' });
+        expect((await podB.listSubscriptions(ctx, 'kept', {})).map((x) => [x.id, x.subscriber])).toEqual([[hook.id, 'http://hook.example/1']]);
+        // Both pods decide catalogue conflicts alike.
+        expect((await podB.createSubscription(ctx, 'kept', { subscriber: 'http://hook.example/1' })).id).toBe(hook.id);
+      });
+    });
+
     describe('messages published straight to the broker (ingest)', () => {
       const strict: MessageValidator = {
         hasSchema: (n) => n === 'strict',

@@ -3,7 +3,8 @@
  * `npm start` works with no configuration; one process only (nothing is shared or durable
  * beyond the process).
  */
-import { type Backend, type BackendStatus, type LogRecord, type LogRef, type Tail, type TailHandler, type TailStart } from '../../core/ports.js';
+import type { Backend, BackendStatus, LogRecord, LogRef, LogSnapshot, Tail, TailHandler, TailStart } from '../../core/ports.js';
+import type { Json } from '../../core/types.js';
 import type { LogEvent } from '../../core/events.js';
 
 export interface MemoryBackendOptions {
@@ -32,6 +33,8 @@ export class MemoryBackend implements Backend {
   readonly #listeners = new Set<(s: BackendStatus) => void>();
   #closed = false;
   #appends = 0;
+  /** The newest catalogue snapshot, kept as JSON text so nobody shares its objects. */
+  #catalogSnapshot: { readonly offset: number; readonly text: string } | null = null;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -70,6 +73,17 @@ export class MemoryBackend implements Backend {
   async firstOffset(ref: LogRef): Promise<number | null> {
     const log = this.#logs.get(logKey(ref));
     return log === undefined || log.records.length === 0 ? null : log.base;
+  }
+
+  async saveCatalogSnapshot(snapshot: LogSnapshot): Promise<void> {
+    if (this.#closed) throw new Error('memory backend is closed');
+    if (this.#catalogSnapshot !== null && this.#catalogSnapshot.offset >= snapshot.offset) return;
+    this.#catalogSnapshot = { offset: snapshot.offset, text: JSON.stringify(snapshot.state) };
+  }
+
+  async loadCatalogSnapshot(): Promise<LogSnapshot | null> {
+    const s = this.#catalogSnapshot;
+    return s === null ? null : { offset: s.offset, state: JSON.parse(s.text) as Json };
   }
 
   status(): BackendStatus {

@@ -9,7 +9,7 @@
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import type { LogEvent } from '../../core/events.js';
-import type { Backend, BackendStatus, LogRef, Tail, TailHandler, TailStart } from '../../core/ports.js';
+import type { Backend, BackendStatus, LogRef, LogSnapshot, Tail, TailHandler, TailStart } from '../../core/ports.js';
 import { AmqpConnection } from './connection.js';
 import type { StateChange } from './connection.js';
 import { StreamTail, streamOffsetOf } from './consumer.js';
@@ -18,6 +18,7 @@ import { AMQP_REPLY, brokerUnavailable, describe, replyCodeOf, toCoreError } fro
 import { IngressConsumer } from './ingress.js';
 import type { ForeignMessageHandler } from './ingress.js';
 import { ChannelLostError, Publisher, UnroutableError } from './publisher.js';
+import { encodeSnapshot, readNewestSnapshot } from './snapshots.js';
 import { StreamDeclarer } from './streams.js';
 import { declarePublicTopology, streamNameOf, topologyNames } from './topology.js';
 import type { TopologyNames } from './topology.js';
@@ -29,7 +30,7 @@ export type { ForeignDelivery, ForeignMessage, ForeignMessageHandler } from './i
 export { parseForeignMessage } from './ingress.js';
 export { parseRoutingKey, routingKeyOf, streamNameOf, topologyNames } from './topology.js';
 export { FATAL_REPLY_CODES } from './errors.js';
-export { DEFAULT_RETENTION_SECONDS, DEFAULT_SEGMENT_BYTES } from './options.js';
+export { DEFAULT_CATALOG_RETENTION_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SEGMENT_BYTES } from './options.js';
 export type { RabbitMqBackendOptions } from './options.js';
 
 /** Rejects with a 503 after `ms` unless `work` settles first. */
@@ -150,10 +151,7 @@ export class RabbitMqBackend implements Backend {
   }
 
   async append(log: LogRef, event: LogEvent): Promise<void> {
-    if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
-    if (this.#conn.state !== 'connected') {
-      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
-    }
+    this.#assertWritable();
     const stream = streamNameOf(this.#names, log);
     const content = Buffer.from(JSON.stringify(event), 'utf8');
     try {
@@ -190,23 +188,41 @@ export class RabbitMqBackend implements Backend {
    * that does not exist gives null at once; one that exists but delivers nothing within
    * `emptyProbeMs` (or `confirmTimeoutMs` when the broker reports messages) is taken as empty.
    */
-  async firstOffset(log: LogRef): Promise<number | null> {
-    if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
-    if (this.#conn.state !== 'connected') {
-      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
-    }
+  firstOffset(log: LogRef): Promise<number | null> {
     const stream = streamNameOf(this.#names, log);
-    let channel: Channel | null = null;
+    return this.#readOnce((channel) => this.#probeFirst(channel, stream));
+  }
+
+  /** Publishes the snapshot (gzipped JSON) to the catalogue's snapshot stream, confirmed. */
+  async saveCatalogSnapshot(snapshot: LogSnapshot): Promise<void> {
+    this.#assertWritable();
+    const content = encodeSnapshot(snapshot);
+    const work = this.#appendTo(this.#names.catalogSnapshotStream, content, `catalog-snapshot-${snapshot.offset}`);
     try {
-      channel = await this.#openChannel();
-      channel.on('error', () => undefined);
-      return await this.#probeFirst(channel, stream);
+      await withDeadline(work, this.#s.confirmTimeoutMs, 'Snapshot write failed.');
     } catch (err) {
-      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return null;
-      throw toCoreError(err, 'Read failed.');
-    } finally {
-      if (channel !== null) await channel.close().catch(() => undefined);
+      throw toCoreError(err, 'Snapshot write failed.');
     }
+  }
+
+  /**
+   * The newest snapshot in the catalogue's snapshot stream (read from its last chunk), or null.
+   * How long it waits depends on whether the snapshot is needed: while the catalogue still has
+   * its first record, a snapshot only shortens the replay, so a short probe will do; once
+   * retention removed the head, starting without one would lose queues, so it waits up to
+   * the confirm timeout and then fails (the pod does not start) rather than return null.
+   */
+  async loadCatalogSnapshot(): Promise<LogSnapshot | null> {
+    const head = await this.firstOffset({ kind: 'catalog' });
+    if (head === null) return null; // an empty catalogue needs no snapshot
+    const needed = head > 0;
+    const stream = this.#names.catalogSnapshotStream;
+    const waitMs = needed ? this.#s.confirmTimeoutMs : this.#s.emptyProbeMs;
+    const snapshot = await this.#readOnce((channel) => readNewestSnapshot(channel, stream, waitMs, (d) => this.#report(d)));
+    if (snapshot === null && needed) {
+      throw brokerUnavailable(`The catalogue's records before offset ${head} were removed by retention and no snapshot of it could be read from ${stream}.`);
+    }
+    return snapshot;
   }
 
   /**
@@ -219,6 +235,33 @@ export class RabbitMqBackend implements Backend {
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────
+
+  /** Throws a 503 while shutting down or disconnected. */
+  #assertWritable(): void {
+    if (this.#closing !== null) throw brokerUnavailable('The service is shutting down.');
+    if (this.#conn.state !== 'connected') {
+      throw brokerUnavailable('The message broker is not connected.', this.#conn.lastCause);
+    }
+  }
+
+  /**
+   * Runs one read on a throwaway channel, closed afterwards. A stream that does not exist
+   * (404, which also closes the channel) reads as null.
+   */
+  async #readOnce<T>(read: (channel: Channel) => Promise<T | null>): Promise<T | null> {
+    this.#assertWritable();
+    let channel: Channel | null = null;
+    try {
+      channel = await this.#openChannel();
+      channel.on('error', () => undefined);
+      return await read(channel);
+    } catch (err) {
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return null;
+      throw toCoreError(err, 'Read failed.');
+    } finally {
+      if (channel !== null) await channel.close().catch(() => undefined);
+    }
+  }
 
   async #shutdown(): Promise<void> {
     const steps: [string, () => Promise<void> | void][] = [

@@ -5,6 +5,12 @@ import type { IngressSettings, StreamSettings } from './topology.js';
 
 /** Longest Zaqar message ttl (14 days) plus one day, in seconds. */
 export const DEFAULT_RETENTION_SECONDS = 1_209_600 + 86_400;
+/**
+ * Catalogue retention: 7 days. Safe because every pod snapshots the catalogue (at the latest 6
+ * hours after a change, and when it stops), so records older than the newest snapshot are no
+ * longer needed; see docs/architecture.md.
+ */
+export const DEFAULT_CATALOG_RETENTION_SECONDS = 7 * 86_400;
 /** Small segments so age retention fires on small queues (it drops whole segments only). */
 export const DEFAULT_SEGMENT_BYTES = 8_000_000;
 
@@ -16,7 +22,7 @@ export interface RabbitMqBackendOptions {
   readonly exchange?: string;
   /** `x-max-age` of queue streams, seconds. Default {@link DEFAULT_RETENTION_SECONDS}. Must exceed the longest message ttl. */
   readonly retentionSeconds?: number;
-  /** `x-max-age` of the catalogue stream, seconds; null (default) keeps it forever. */
+  /** `x-max-age` of the catalogue stream and its snapshots, seconds; null keeps them forever. Default {@link DEFAULT_CATALOG_RETENTION_SECONDS}. */
   readonly catalogRetentionSeconds?: number | null;
   /** `x-stream-max-segment-size-bytes`. Default {@link DEFAULT_SEGMENT_BYTES}. */
   readonly segmentBytes?: number;
@@ -66,7 +72,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 
 /** Applies defaults; throws `TypeError` for a value out of range (config is validated before, this is the last guard). */
 export function settingsOf(o: RabbitMqBackendOptions): Settings {
-  const catalog = o.catalogRetentionSeconds ?? null;
+  const catalog = o.catalogRetentionSeconds === undefined ? DEFAULT_CATALOG_RETENTION_SECONDS : o.catalogRetentionSeconds;
   return {
     connectTimeoutMs: positiveInt('connectTimeoutMs', o.connectTimeoutMs, 5000),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', o.confirmTimeoutMs, 5000),

@@ -77,7 +77,8 @@ export class StreamDeclarer {
   }
 
   async #declare(stream: string): Promise<void> {
-    const args = streamArguments(this.#ctx.settings, stream === this.#ctx.names.catalogStream);
+    const { catalogStream, catalogSnapshotStream } = this.#ctx.names;
+    const args = streamArguments(this.#ctx.settings, stream === catalogStream || stream === catalogSnapshotStream);
     try {
       const channel = await this.#getChannel();
       const ok = await channel.assertQueue(stream, { durable: true, arguments: args });

@@ -9,6 +9,7 @@
  * | ingress queue, bound to `zaqar` with `#` | `zaqar.ingress` | quorum (or classic), durable |
  * | dead letters of the ingress | exchange `zaqar.dead` → queue `zaqar.ingress.dead` | fanout / same type as ingress |
  * | catalogue log | `zaqar.catalog` | stream |
+ * | catalogue snapshots | `zaqar.catalog.snapshots` | stream |
  * | queue log of `{project, queue}` | `zaqar.q.<esc(project)>.<esc(queue)>` | stream |
  *
  * Streams are written through the default exchange (routing key = stream name) and are never
@@ -32,6 +33,7 @@ export interface TopologyNames {
   readonly deadLetterExchange: string;
   readonly deadLetterQueue: string;
   readonly catalogStream: string;
+  readonly catalogSnapshotStream: string;
   readonly queueStreamPrefix: string;
 }
 
@@ -46,6 +48,7 @@ export function topologyNames(exchange: string): TopologyNames {
     deadLetterExchange: `${exchange}.dead`,
     deadLetterQueue: `${exchange}.ingress.dead`,
     catalogStream: `${exchange}.catalog`,
+    catalogSnapshotStream: `${exchange}.catalog.snapshots`,
     queueStreamPrefix: `${exchange}.q.`,
   };
 }
@@ -118,7 +121,7 @@ export function parseRoutingKey(routingKey: string): { project: string; queue: s
 export interface StreamSettings {
   /** `x-max-age` of queue streams, seconds. */
   readonly retentionSeconds: number;
-  /** `x-max-age` of the catalogue stream, seconds; null keeps it forever. */
+  /** `x-max-age` of the catalogue stream and its snapshots' stream, seconds; null keeps them forever. */
   readonly catalogRetentionSeconds: number | null;
   /** `x-stream-max-segment-size-bytes`. Retention drops whole segments only. */
   readonly segmentBytes: number;

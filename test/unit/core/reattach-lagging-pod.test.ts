@@ -20,6 +20,8 @@ class LaggingView implements Backend {
   close = async (): Promise<void> => undefined;
   append: Backend['append'] = (log, event) => this.inner.append(log, event);
   firstOffset: Backend['firstOffset'] = (log) => this.inner.firstOffset(log);
+  saveCatalogSnapshot: Backend['saveCatalogSnapshot'] = (s) => this.inner.saveCatalogSnapshot(s);
+  loadCatalogSnapshot: Backend['loadCatalogSnapshot'] = () => this.inner.loadCatalogSnapshot();
   status: Backend['status'] = () => this.inner.status();
   onStatus: Backend['onStatus'] = (l) => this.inner.onStatus(l);
   tail(log: Parameters<Backend['tail']>[0], start: Parameters<Backend['tail']>[1], handler: TailHandler): Tail {

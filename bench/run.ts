@@ -3,12 +3,13 @@
  *
  *   npm run bench                          # every section that needs no broker
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
- *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, rabbitmq
+ *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, catalog, rabbitmq
  *
  * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
  */
 import { fileURLToPath } from 'node:url';
+import { catalogBoot } from './catalog-boot.js';
 import { rawStreamPublish, idleConnectionBytes, reattachReplay, reconnectStorm, restPosts } from './extra.js';
 import { startServer, type RunningServer } from './lib/child.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
@@ -17,7 +18,7 @@ import { closeAll, openSubscribers, postToNotification, restPostList } from './s
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 100);
 const AMQP = process.env['RABBITMQ_URL'] ?? '';
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,rabbitmq').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,catalog,rabbitmq').split(','));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const BRIDGE = here('./servers/bridge.js');
 const BASELINE = here('./servers/baseline.js');
@@ -143,6 +144,29 @@ if (ONLY.has('reattach')) {
     'Reattach: 1,000 missed messages, and a reconnect storm',
     rows,
     'Replay: 15 rounds; a client reattaches with its last marker after 1,000 messages were posted, time from the request to the first and to the 1,000th replayed notification. Storm: 500 clients reattach at once to one queue; broker reads are counted by a wrapper around the backend (tails opened, records delivered). The records read are each client\'s own subscription_create event coming back on the catalogue log, not the replayed range.',
+  );
+}
+
+// ── 4b. Pod start-up on a long-lived catalogue: snapshot vs full replay ───────────────────
+if (ONLY.has('catalog')) {
+  const shape = { queues: 1000, churn: 10_000, tail: 200, rounds: ROUNDS };
+  const kinds: ('memory' | 'rabbitmq')[] = AMQP === '' ? ['memory'] : ['memory', 'rabbitmq'];
+  const rows: Row[] = [];
+  for (const kind of kinds) {
+    const r = await catalogBoot(kind, { ...shape, url: AMQP, exchange: `${RABBIT_ENV.RABBITMQ_EXCHANGE}.cat` });
+    rows.push({
+      name: kind,
+      'catalogue records': r.records,
+      'start, snapshot ms': fmt(median(r.snapshotMs), 0),
+      'start, full replay ms': fmt(median(r.replayMs), 0),
+      'replay / snapshot': fmt(median(r.replayMs) / median(r.snapshotMs), 1),
+      'records folded (snapshot / replay)': `${r.foldedWithSnapshot} / ${r.foldedWithoutSnapshot}`,
+    });
+  }
+  section(
+    'Pod start-up on a long-lived catalogue: newest snapshot vs full replay',
+    rows,
+    `${shape.queues} queues, ${shape.churn} WebSocket subscribe/unsubscribe pairs, a snapshot, then ${shape.tail} more queues. Time from start() to ready, alternating rounds on the same log; "full replay" is the same pod with snapshot loading switched off (the behaviour before snapshots).`,
   );
 }
 

@@ -15,7 +15,7 @@ import { streamOffsetOf } from './consumer.js';
 import type { DiagnosticSink } from './diagnostics.js';
 
 /** After the first snapshot delivered, how long without another before the read ends (ms). */
-const CHUNK_QUIET_MS = 100;
+const CHUNK_QUIET_MS = 25;
 
 export function encodeSnapshot(snapshot: LogSnapshot): Buffer {
   return gzipSync(Buffer.from(JSON.stringify({ offset: snapshot.offset, state: snapshot.state }), 'utf8'));

@@ -3,7 +3,7 @@
  * events, on any {@link Backend}. Transports call it; it never touches a socket or a broker.
  */
 import { randomUUID } from 'node:crypto';
-import { CatalogState, type CatalogOutcome } from './catalog-state.js';
+import { CatalogState, type CatalogOutcome, type QueueRecord } from './catalog-state.js';
 import { errors, ZaqarError } from './errors.js';
 import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './events.js';
 import { FoldedLog } from './folded-log.js';
@@ -242,6 +242,27 @@ class Engine implements ZaqarEngine {
     return this.#snapshot();
   }
 
+  /**
+   * The queue's catalogue record. When this pod does not know the queue, it first catches up
+   * with the catalogue: the queue may have been created on another pod a moment ago (behind a
+   * load balancer, the next request of the same client lands anywhere), and a negative answer
+   * must not contradict a write that was already acknowledged.
+   */
+  async #queueRecord(project: string, queue: string): Promise<QueueRecord | undefined> {
+    const known = this.#catalog.queue(project, queue);
+    if (known !== undefined) return known;
+    await this.#catalogLog.sync();
+    return this.#catalogState.queue(project, queue);
+  }
+
+  /** `find` on the queue's fold; when it finds nothing, again after catching up with the log (see {@link #queueRecord}). */
+  async #findSynced<T>(q: QueueHandle, find: () => T | undefined): Promise<T | undefined> {
+    const found = find();
+    if (found !== undefined) return found;
+    await q.log.sync();
+    return find();
+  }
+
   /** Restores the newest snapshot, if any; the catalogue log then tails from the record after it. */
   async #restoreCatalog(): Promise<number | null> {
     const snapshot = await this.#backend.loadCatalogSnapshot();
@@ -332,12 +353,12 @@ class Engine implements ZaqarEngine {
   }
 
   async getQueue(ctx: RequestContext, queue: string): Promise<JsonObject | null> {
-    return this.#catalog.queue(ctx.project, queue)?.metadata ?? null;
+    return (await this.#queueRecord(ctx.project, queue))?.metadata ?? null;
   }
 
   async setQueueMetadata(ctx: RequestContext, queue: string, metadata: JsonObject): Promise<void> {
     assertQueueName(queue, ctx.project);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.queueNotFound(queue, ctx.project);
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) throw errors.queueNotFound(queue, ctx.project);
     rules.queueMetadata(metadata, this.#limits, this.#validator);
     const o = await this.#catalogLog.write({ type: 'queue_metadata', project: ctx.project, queue, metadata });
     if (o.type === 'queue_not_found') throw errors.queueNotFound(queue, ctx.project);
@@ -345,7 +366,7 @@ class Engine implements ZaqarEngine {
 
   async deleteQueue(ctx: RequestContext, queue: string): Promise<void> {
     assertQueueName(queue, ctx.project);
-    if (this.#catalog.queue(ctx.project, queue) === undefined && !this.#logs.has(ctx.project, queue)) {
+    if (!this.#logs.has(ctx.project, queue) && (await this.#queueRecord(ctx.project, queue)) === undefined) {
       return;
     }
     await this.#write(ctx.project, queue, { type: 'purge', all: true });
@@ -353,7 +374,7 @@ class Engine implements ZaqarEngine {
   }
 
   async queueStats(ctx: RequestContext, queue: string): Promise<QueueStats> {
-    const exists = this.#catalog.queue(ctx.project, queue) !== undefined;
+    const exists = (await this.#queueRecord(ctx.project, queue)) !== undefined;
     if (!exists) return { exists, claimed: 0, free: 0, total: 0 };
     const q = await this.#open(ctx.project, queue);
     const now = this.#clock();
@@ -374,7 +395,7 @@ class Engine implements ZaqarEngine {
 
   async purgeQueue(ctx: RequestContext, queue: string, types: readonly ('messages' | 'subscriptions')[]): Promise<void> {
     assertQueueName(queue, ctx.project);
-    if (types.includes('messages') && this.#catalog.queue(ctx.project, queue) !== undefined) {
+    if (types.includes('messages') && (await this.#queueRecord(ctx.project, queue)) !== undefined) {
       await this.#write(ctx.project, queue, { type: 'purge', all: false });
     }
     if (types.includes('subscriptions')) {
@@ -390,7 +411,7 @@ class Engine implements ZaqarEngine {
     if (messages.length > MAX_MESSAGES_PER_POST) {
       throw errors.validation(`A post may carry at most ${MAX_MESSAGES_PER_POST} messages.`);
     }
-    const metadata = this.#catalog.queue(ctx.project, queue)?.metadata ?? {};
+    const metadata = (await this.#queueRecord(ctx.project, queue))?.metadata ?? {};
     const posted = this.#prepare(queue, metadata, messages);
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#write(ctx.project, queue, { type: 'post', clientId: ctx.clientId, messages: posted });
@@ -425,7 +446,7 @@ class Engine implements ZaqarEngine {
       assertQueueName(f.queue, f.project);
       messages = foreignMessages(f.payload);
       if (messages.length === 0) throw errors.validation('No messages to enqueu.');
-      const metadata = this.#catalog.queue(f.project, f.queue)?.metadata ?? {};
+      const metadata = (await this.#queueRecord(f.project, f.queue))?.metadata ?? {};
       const posted = this.#prepare(f.queue, metadata, messages);
       await this.#ensureQueue(f.project, f.queue);
       const event = { type: 'post' as const, clientId: null, messages: posted };
@@ -468,7 +489,7 @@ class Engine implements ZaqarEngine {
 
   async listMessages(ctx: RequestContext, queue: string, opts: ListMessagesOptions): Promise<ListMessagesResult> {
     const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerPage, this.#limits.defaultPageSize);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return { messages: [], queueExists: false };
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return { messages: [], queueExists: false };
     const afterSeq = parseMarker(opts.marker);
     if (afterSeq === null) return { messages: [], queueExists: true };
     const q = await this.#open(ctx.project, queue);
@@ -484,23 +505,29 @@ class Engine implements ZaqarEngine {
   }
 
   async getMessage(ctx: RequestContext, queue: string, id: string): Promise<MessageView> {
-    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.queueNotFound(queue, ctx.project);
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) throw errors.queueNotFound(queue, ctx.project);
     const q = await this.#open(ctx.project, queue);
-    const m = q.state.get(id, this.#clock());
+    const m = await this.#findSynced(q, () => q.state.get(id, this.#clock()));
     if (m === undefined) throw errors.messageNotFound(id, queue, ctx.project);
     return m;
   }
 
   async getMessages(ctx: RequestContext, queue: string, ids: readonly string[]): Promise<MessageView[]> {
     rules.pageLimit(ids.length, this.#limits.maxMessagesPerPage, 1);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return [];
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return [];
     const q = await this.#open(ctx.project, queue);
-    const now = this.#clock();
-    return ids.map((id) => q.state.get(id, now)).filter((m): m is MessageView => m !== undefined);
+    const pick = (): MessageView[] => {
+      const now = this.#clock();
+      return ids.map((id) => q.state.get(id, now)).filter((m): m is MessageView => m !== undefined);
+    };
+    const views = pick();
+    if (views.length === ids.length) return views;
+    await q.log.sync(); // some may have been posted on another pod a moment ago
+    return pick();
   }
 
   async deleteMessage(ctx: RequestContext, queue: string, id: string, claimId?: string): Promise<void> {
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return;
     const o = await this.#write(ctx.project, queue, { type: 'delete', id, claimId: claimId ?? null });
     switch (o.type) {
       case 'message_claimed':
@@ -516,13 +543,13 @@ class Engine implements ZaqarEngine {
 
   async deleteMessages(ctx: RequestContext, queue: string, ids: readonly string[]): Promise<void> {
     rules.deleteIds(ids, this.#limits);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return;
     await this.#write(ctx.project, queue, { type: 'delete_many', ids: [...ids] });
   }
 
   async popMessages(ctx: RequestContext, queue: string, count: number): Promise<MessageView[]> {
     rules.popCount(count, this.#limits);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return [];
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return [];
     const o = await this.#write(ctx.project, queue, { type: 'pop', count });
     return o.type === 'popped' ? [...o.messages] : [];
   }
@@ -534,7 +561,7 @@ class Engine implements ZaqarEngine {
     const grace = rules.claimGrace(opts.grace, this.#limits);
     const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerClaimOrPop, this.#limits.defaultPageSize);
     const claimId = this.#ids();
-    const metadata = this.#catalog.queue(ctx.project, queue)?.metadata;
+    const metadata = (await this.#queueRecord(ctx.project, queue))?.metadata;
     if (metadata === undefined) return { claimId, messages: [] };
     const dlq = typeof metadata['_dead_letter_queue'] === 'string' ? metadata['_dead_letter_queue'] : null;
     const maxClaimCount = dlq === null ? null : rules.metadataInt(metadata, '_max_claim_count');
@@ -575,9 +602,9 @@ class Engine implements ZaqarEngine {
   }
 
   async getClaim(ctx: RequestContext, queue: string, claimId: string): Promise<ClaimView> {
-    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
     const q = await this.#open(ctx.project, queue);
-    const c = q.state.claim(claimId, this.#clock());
+    const c = await this.#findSynced(q, () => q.state.claim(claimId, this.#clock()));
     if (c === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
     return { id: claimId, ...c };
   }
@@ -585,13 +612,13 @@ class Engine implements ZaqarEngine {
   async updateClaim(ctx: RequestContext, queue: string, claimId: string, opts: { ttl?: number; grace?: number }): Promise<void> {
     const ttl = rules.claimTtl(opts.ttl, this.#limits);
     const grace = rules.claimGrace(opts.grace, this.#limits);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) throw errors.claimNotFound(claimId, queue, ctx.project);
     const o = await this.#write(ctx.project, queue, { type: 'claim_update', claimId, ttl, grace });
     if (o.type === 'claim_not_found') throw errors.claimNotFound(claimId, queue, ctx.project);
   }
 
   async deleteClaim(ctx: RequestContext, queue: string, claimId: string): Promise<void> {
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return;
+    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return;
     await this.#write(ctx.project, queue, { type: 'claim_release', claimId });
   }
 
@@ -630,10 +657,13 @@ class Engine implements ZaqarEngine {
   }
 
   async getSubscription(ctx: RequestContext, queue: string, id: string): Promise<SubscriptionView> {
-    const now = this.#clock();
-    const s = this.#catalog.subscription(ctx.project, queue, id, now);
+    let s = this.#catalog.subscription(ctx.project, queue, id, this.#clock());
+    if (s === undefined) {
+      await this.#catalogLog.sync(); // created on another pod a moment ago?
+      s = this.#catalogState.subscription(ctx.project, queue, id, this.#clock());
+    }
     if (s === undefined) throw errors.subscriptionNotFound(id, queue);
-    return subscriptionView(queue, s, now);
+    return subscriptionView(queue, s, this.#clock());
   }
 
   async updateSubscription(ctx: RequestContext, queue: string, id: string, opts: UpdateSubscriptionOptions): Promise<void> {

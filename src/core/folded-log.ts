@@ -52,6 +52,8 @@ export class FoldedLog<E extends LogEvent, O> {
   #lastOffset = -1;
   /** Offset the next record should have, checked once on the first record read. */
   #expectFirst: number | null = null;
+  /** The barrier of {@link sync} not yet appended, shared by its callers. */
+  #sync: Promise<void> | undefined;
 
   constructor(options: FoldedLogOptions<E, O>) {
     this.#o = options;
@@ -126,6 +128,20 @@ export class FoldedLog<E extends LogEvent, O> {
     if (waiters?.delete(waiter) !== true) return false;
     if (waiters.size === 0) this.#pending.delete(rid);
     return true;
+  }
+
+  /**
+   * Resolves once everything appended to the log before the call is folded here (a barrier is
+   * written and read back). For a negative answer that another pod's write may have just made
+   * wrong. Calls made before the barrier is appended share it: one barrier per turn of the
+   * event loop, however many requests miss at once.
+   */
+  sync(): Promise<void> {
+    this.#sync ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.#sync = undefined;
+      await this.write({ type: 'barrier' } as Unstamped<E>);
+    });
+    return this.#sync;
   }
 
   /** Offset of the last record folded into the state (-1 before any). */

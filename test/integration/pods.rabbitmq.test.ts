@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { streamNameOf, topologyNames } from '../../src/backends/rabbitmq/topology.js';
 import type { LogRef } from '../../src/core/ports.js';
 import { buildPods, type Pod, type PodFactory } from '../fixtures/pods.js';
+import { startAmqpProxy } from '../fixtures/rabbitmq-proxy.js';
 import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
 import { TestWsClient } from '../fixtures/ws-client.js';
 
@@ -125,6 +126,35 @@ describe('pods on one RabbitMQ', { timeout: 90_000 }, () => {
     expect(claimed).toHaveLength(1000);
     expect(new Set(claimed).size).toBe(1000);
   });
+
+  it('answers a client whose requests alternate between the pods as one service (no 404 for what was just written)', async () => {
+    // Pod `late` hears from the broker 30 ms after pod `a`: its fold is always behind a's.
+    const proxy = await startAmqpProxy(url, { downstreamDelayMs: 30 });
+    const late = await factory.start({ ...env, RABBITMQ_URL: proxy.url });
+    try {
+      await alternate(late);
+    } finally {
+      await late.stop('SIGTERM');
+      await proxy.close();
+    }
+  });
+
+  async function alternate(late: Pod): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      const [writer, reader] = i % 2 === 0 ? [a, late] : [late, a];
+      const q = queue(`zz-lb-${i}`); // sorts after the queues other tests list
+      expect((await rest(writer, 'PUT', `/v2/queues/${q}`, { _default_message_ttl: 120 + i })).status).toBe(201);
+      expect((await rest(reader, 'GET', `/v2/queues/${q}`)).body).toMatchObject({ _default_message_ttl: 120 + i });
+      const posted = await rest(reader, 'POST', `/v2/queues/${q}/messages`, { messages: [{ body: { i } }] });
+      expect(posted.status).toBe(201);
+      const href = (posted.body as { resources: string[] }).resources[0] ?? '';
+      const got = await rest(writer, 'GET', href);
+      expect(got.status).toBe(200);
+      expect(got.body).toMatchObject({ body: { i }, ttl: 120 + i });
+      // A delete is a write, decided in log order wherever it lands.
+      expect((await rest(reader, 'DELETE', href)).status).toBe(204);
+    }
+  }
 
   it('makes released claims claimable again on the other pod', async () => {
     const q = queue('release');

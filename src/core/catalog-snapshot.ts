@@ -9,11 +9,15 @@
  *   "queues": [{ "project": "p", "name": "q", "metadata": {}, "incarnation": 42 }],
  *   "subscriptions": [{ "project": "p", "queue": "q", "id": "…", "subscriber": "http://…",
  *                       "ttl": 3600, "options": {}, "confirmed": false, "createdAt": 1700000000000,
- *                       "websocket": true }] }
+ *                       "websocket": true }],
+ *   "applied": [["<rid>", { "type": "queue_created", "created": true }]] }
  * ```
+ * `applied` is the fold's window of recent request ids with their outcomes, oldest first, so a
+ * restored pod drops a duplicate record exactly as a pod that folded the whole log does.
  * Decoding checks every field: a snapshot that does not decode is ignored (the pod replays the
  * catalogue from its head instead), never half applied.
  */
+import type { CatalogOutcome } from './catalog-outcome.js';
 import type { SubscriptionRecord } from './events.js';
 import type { Json, JsonObject } from './types.js';
 
@@ -38,6 +42,8 @@ export interface CatalogSnapshotContent {
   readonly lastAt: number;
   readonly queues: readonly SnapshotQueue[];
   readonly subscriptions: readonly SnapshotSubscription[];
+  /** Recent request ids and their outcomes, oldest first. */
+  readonly applied: readonly (readonly [string, CatalogOutcome])[];
 }
 
 export function encodeCatalogSnapshot(c: CatalogSnapshotContent): Json {
@@ -59,7 +65,39 @@ export function encodeCatalogSnapshot(c: CatalogSnapshotContent): Json {
       if (s.websocket === true) out['websocket'] = true;
       return out;
     }),
+    applied: c.applied.map(([rid, outcome]) => [rid, encodeOutcome(outcome)]),
   };
+}
+
+function encodeOutcome(o: CatalogOutcome): JsonObject {
+  switch (o.type) {
+    case 'queue_created':
+      return { type: o.type, created: o.created };
+    case 'subscription':
+      return { type: o.type, id: o.id, created: o.created, confirmed: o.confirmed };
+    default:
+      return { type: o.type };
+  }
+}
+
+function decodeOutcome(v: Json | undefined): CatalogOutcome | null {
+  if (!isObject(v)) return null;
+  switch (v['type']) {
+    case 'ok':
+    case 'queue_not_found':
+    case 'subscription_not_found':
+    case 'subscription_conflict':
+      return { type: v['type'] };
+    case 'queue_created':
+      return typeof v['created'] === 'boolean' ? { type: 'queue_created', created: v['created'] } : null;
+    case 'subscription': {
+      const { id, created, confirmed } = v;
+      if (typeof id !== 'string' || typeof created !== 'boolean' || typeof confirmed !== 'boolean') return null;
+      return { type: 'subscription', id, created, confirmed };
+    }
+    default:
+      return null;
+  }
 }
 
 /** Decodes a snapshot; null when it is not a version-1 catalogue snapshot in every detail. */
@@ -68,7 +106,8 @@ export function decodeCatalogSnapshot(state: Json): CatalogSnapshotContent | nul
   const lastAt = state['lastAt'];
   const queues = state['queues'];
   const subscriptions = state['subscriptions'];
-  if (typeof lastAt !== 'number' || !Array.isArray(queues) || !Array.isArray(subscriptions)) return null;
+  const applied = state['applied'];
+  if (typeof lastAt !== 'number' || !Array.isArray(queues) || !Array.isArray(subscriptions) || !Array.isArray(applied)) return null;
   const outQueues: SnapshotQueue[] = [];
   for (const q of queues) {
     if (!isObject(q)) return null;
@@ -82,7 +121,14 @@ export function decodeCatalogSnapshot(state: Json): CatalogSnapshotContent | nul
     if (decoded === null) return null;
     outSubs.push(decoded);
   }
-  return { lastAt, queues: outQueues, subscriptions: outSubs };
+  const outApplied: [string, CatalogOutcome][] = [];
+  for (const entry of applied) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') return null;
+    const outcome = decodeOutcome(entry[1]);
+    if (outcome === null) return null;
+    outApplied.push([entry[0], outcome]);
+  }
+  return { lastAt, queues: outQueues, subscriptions: outSubs, applied: outApplied };
 }
 
 function decodeSubscription(s: JsonObject): SnapshotSubscription | null {

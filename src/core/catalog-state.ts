@@ -3,6 +3,7 @@
  * deployment's catalogue log. Deterministic like {@link QueueState}: decisions use the
  * event's time. Subscriptions survive the deletion of their queue, as in Zaqar (§3.5).
  */
+import type { CatalogOutcome } from './catalog-outcome.js';
 import { decodeCatalogSnapshot, encodeCatalogSnapshot, type SnapshotQueue, type SnapshotSubscription } from './catalog-snapshot.js';
 import type { CatalogEvent, SubscriptionRecord } from './events.js';
 import { SWEEP_MARGIN_MS } from './queue-state.js';
@@ -15,15 +16,15 @@ export interface QueueRecord {
   readonly incarnation: number;
 }
 
-export type CatalogOutcome =
-  | { readonly type: 'ok' }
-  | { readonly type: 'queue_created'; readonly created: boolean }
-  | { readonly type: 'queue_not_found' }
-  | { readonly type: 'subscription'; readonly id: string; readonly created: boolean; readonly confirmed: boolean }
-  | { readonly type: 'subscription_not_found' }
-  | { readonly type: 'subscription_conflict' };
+export type { CatalogOutcome } from './catalog-outcome.js';
 
 const OK: CatalogOutcome = { type: 'ok' };
+/**
+ * Request ids remembered for deduplication. A record is stored twice only when a publisher
+ * retries a write whose confirm it lost, within seconds; catalogue writes are far rarer than
+ * posts, so a shorter window than the queue logs' is plenty (and it travels in every snapshot).
+ */
+const RECENT_CATALOG_RIDS = 1024;
 
 interface QueueSubscriptions {
   readonly project: string;
@@ -43,9 +44,24 @@ export class CatalogState {
   readonly #subscriptions = new Map<string, QueueSubscriptions>();
   /** Latest event time folded so far (the horizon of what a snapshot may leave out). */
   #lastAt = 0;
+  /** Outcomes of the latest records by request id: a record stored twice is applied once. */
+  readonly #applied = new Map<string, CatalogOutcome>();
 
   apply(event: CatalogEvent, offset: number): CatalogOutcome {
     if (event.at > this.#lastAt) this.#lastAt = event.at;
+    if (event.type === 'barrier') return OK;
+    const seen = this.#applied.get(event.rid);
+    if (seen !== undefined) return seen;
+    const outcome = this.#decide(event, offset);
+    this.#applied.set(event.rid, outcome);
+    if (this.#applied.size > RECENT_CATALOG_RIDS) {
+      const oldest = this.#applied.keys().next();
+      if (oldest.done !== true) this.#applied.delete(oldest.value);
+    }
+    return outcome;
+  }
+
+  #decide(event: Exclude<CatalogEvent, { type: 'barrier' }>, offset: number): CatalogOutcome {
     switch (event.type) {
       case 'queue_create':
         return this.#createQueue(event.project, event.queue, event.metadata, offset);
@@ -68,8 +84,6 @@ export class CatalogState {
         return OK;
       case 'subscription_purge':
         this.#subscriptions.delete(queueKey(event.project, event.queue));
-        return OK;
-      case 'barrier':
         return OK;
     }
   }
@@ -136,7 +150,7 @@ export class CatalogState {
         if (alive(subscription, horizon)) subscriptions.push({ project, queue, subscription });
       }
     }
-    return encodeCatalogSnapshot({ lastAt: this.#lastAt, queues, subscriptions });
+    return encodeCatalogSnapshot({ lastAt: this.#lastAt, queues, subscriptions, applied: [...this.#applied] });
   }
 
   /**
@@ -160,6 +174,8 @@ export class CatalogState {
       this.#subscriptionsOf(project, queue).set(subscription.id, subscription);
     }
     this.#lastAt = content.lastAt;
+    this.#applied.clear();
+    for (const [rid, outcome] of content.applied) this.#applied.set(rid, outcome);
     return true;
   }
 

@@ -37,6 +37,12 @@ function randomEvents(seed: number, count: number): CatalogEvent[] {
     const at = now - Math.floor(rnd() * 30_000);
     const base = { rid: `r${i}`, at, project: pick(projects), queue: pick(queues) };
     const id = `s${Math.floor(rnd() * 6)}`;
+    const earlier = events[Math.floor(rnd() * events.length)];
+    if (earlier !== undefined && rnd() < 0.1) {
+      // Stored twice: a publisher retry after a lost confirm (same rid, a bit later).
+      events.push(earlier);
+      continue;
+    }
     switch (Math.floor(rnd() * 8)) {
       case 0:
         events.push({ ...base, type: 'queue_create', metadata: { n: i } });
@@ -98,9 +104,24 @@ describe('CatalogState snapshots', () => {
       const fullOutcomes = events.map((e, i) => full.apply(e, i)).slice(cut);
       const restoredOutcomes = events.slice(cut).map((e, i) => restored.apply(e, cut + i));
       expect(restoredOutcomes).toEqual(fullOutcomes);
-      const last = events.at(-1)?.at ?? 0;
+      const last = Math.max(...events.map((e) => e.at));
       for (const dt of [-30_000, 0, 60_000, 600_000]) expect(observe(restored, last + dt)).toEqual(observe(full, last + dt));
     }
+  });
+
+  it('applies a record stored twice once: a repeated delete does not remove the queue created since', () => {
+    const s = new CatalogState();
+    const del = { type: 'queue_delete' as const, rid: 'del', at: 2, project: 'p', queue: 'q' };
+    s.apply({ type: 'queue_create', rid: 'c1', at: 1, project: 'p', queue: 'q', metadata: {} }, 0);
+    s.apply(del, 1);
+    s.apply({ type: 'queue_create', rid: 'c2', at: 3, project: 'p', queue: 'q', metadata: { again: true } }, 2);
+    expect(s.apply(del, 3)).toEqual({ type: 'ok' });
+    expect(s.queue('p', 'q')?.metadata).toEqual({ again: true });
+    // The window travels in the snapshot.
+    const restored = new CatalogState();
+    restored.restore(JSON.parse(JSON.stringify(s.snapshot())) as Json);
+    restored.apply(del, 4);
+    expect(restored.queue('p', 'q')?.metadata).toEqual({ again: true });
   });
 
   it('leaves out subscriptions long expired, and nothing else', () => {

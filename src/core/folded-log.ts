@@ -31,9 +31,10 @@ export interface FoldedLogOptions<E extends LogEvent, O> {
    */
   readonly restore?: () => Promise<number | null>;
   /**
-   * Told when the first record read is past the one folding needed (records the state depends
-   * on were removed from the head of the log, by retention, before any snapshot covered them).
-   * Relies on offsets starting at 0 and counting records, as both backends' do.
+   * Told when records the state depends on were removed from the head of the log (by retention,
+   * before any snapshot covered them): the first record read is past the one folding needed, and
+   * the backend confirms that its oldest record is (offsets may skip without anything removed:
+   * RabbitMQ spends an offset on each new segment).
    */
   readonly onHeadMissing?: (expected: number, first: number) => void;
 }
@@ -152,7 +153,7 @@ export class FoldedLog<E extends LogEvent, O> {
   #onRecord(record: LogRecord): void {
     if (record.offset <= this.#lastOffset) return; // already in the state (restored from a snapshot)
     if (this.#expectFirst !== null) {
-      if (record.offset > this.#expectFirst) this.#o.onHeadMissing?.(this.#expectFirst, record.offset);
+      if (record.offset > this.#expectFirst) this.#checkHead(this.#expectFirst);
       this.#expectFirst = null;
     }
     this.#lastOffset = record.offset;
@@ -170,6 +171,17 @@ export class FoldedLog<E extends LogEvent, O> {
     }
     for (const w of waiters) w.resolve(outcome);
     this.#o.after?.(event, record.offset, outcome);
+  }
+
+  #checkHead(expected: number): void {
+    const report = this.#o.onHeadMissing;
+    if (report === undefined) return;
+    this.#o.backend.firstOffset(this.#o.log).then(
+      (first) => {
+        if (first !== null && first > expected) report(expected, first);
+      },
+      () => undefined, // the broker went away: the next start checks again
+    );
   }
 
   /** Writes waiting for their read-back. */

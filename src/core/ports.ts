@@ -10,7 +10,10 @@ export type LogRef =
   | { readonly kind: 'catalog' }
   | { readonly kind: 'queue'; readonly project: string; readonly queue: string };
 
-/** One record of a log. Offsets are assigned by the backend, increase strictly, and may have gaps. */
+/**
+ * One record of a log. Offsets are assigned by the backend, start at 0, increase strictly, and
+ * may have gaps (RabbitMQ spends one on each new stream segment).
+ */
 export interface LogRecord {
   readonly offset: number;
   readonly event: LogEvent;

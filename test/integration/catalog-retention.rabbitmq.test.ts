@@ -70,7 +70,7 @@ describe('catalogue retention with snapshots on RabbitMQ', { timeout: 120_000 },
     const missed: CoreDiagnostic[] = [];
     const control = await pod(blind, (d) => missed.push(d));
     expect((await control.listQueues(ctx, { limit: 1 })).count).toBeLessThan(150 + created);
-    expect(missed.map((d) => d.type)).toContain('catalog_head_missing');
+    await expect.poll(() => missed.map((d) => d.type)).toContain('catalog_head_missing');
 
     // With the snapshots gone for real, a pod refuses to start on a partial catalogue.
     const admin = await connect(url);

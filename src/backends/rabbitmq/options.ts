@@ -11,6 +11,8 @@ export const DEFAULT_RETENTION_SECONDS = 1_209_600 + 86_400;
  * longer needed; see docs/architecture.md.
  */
 export const DEFAULT_CATALOG_RETENTION_SECONDS = 7 * 86_400;
+/** Size bound of the catalogue's snapshot stream: many snapshots, and always the newest. */
+export const DEFAULT_SNAPSHOT_RETENTION_BYTES = 256_000_000;
 /** Small segments so age retention fires on small queues (it drops whole segments only). */
 export const DEFAULT_SEGMENT_BYTES = 8_000_000;
 
@@ -22,8 +24,10 @@ export interface RabbitMqBackendOptions {
   readonly exchange?: string;
   /** `x-max-age` of queue streams, seconds. Default {@link DEFAULT_RETENTION_SECONDS}. Must exceed the longest message ttl. */
   readonly retentionSeconds?: number;
-  /** `x-max-age` of the catalogue stream and its snapshots, seconds; null keeps them forever. Default {@link DEFAULT_CATALOG_RETENTION_SECONDS}. */
+  /** `x-max-age` of the catalogue stream, seconds; null keeps it forever. Default {@link DEFAULT_CATALOG_RETENTION_SECONDS}. */
   readonly catalogRetentionSeconds?: number | null;
+  /** `x-max-length-bytes` of the catalogue's snapshot stream. Default {@link DEFAULT_SNAPSHOT_RETENTION_BYTES}. */
+  readonly snapshotRetentionBytes?: number;
   /** `x-stream-max-segment-size-bytes`. Default {@link DEFAULT_SEGMENT_BYTES}. */
   readonly segmentBytes?: number;
   /** Socket connect timeout per attempt, ms. Default 5000. */
@@ -86,6 +90,7 @@ export function settingsOf(o: RabbitMqBackendOptions): Settings {
     streams: {
       retentionSeconds: positiveInt('retentionSeconds', o.retentionSeconds, DEFAULT_RETENTION_SECONDS),
       catalogRetentionSeconds: catalog === null ? null : positiveInt('catalogRetentionSeconds', catalog, 1),
+      snapshotRetentionBytes: positiveInt('snapshotRetentionBytes', o.snapshotRetentionBytes, DEFAULT_SNAPSHOT_RETENTION_BYTES),
       segmentBytes: positiveInt('segmentBytes', o.segmentBytes, DEFAULT_SEGMENT_BYTES),
     },
     ingress: {

@@ -78,7 +78,8 @@ export class StreamDeclarer {
 
   async #declare(stream: string): Promise<void> {
     const { catalogStream, catalogSnapshotStream } = this.#ctx.names;
-    const args = streamArguments(this.#ctx.settings, stream === catalogStream || stream === catalogSnapshotStream);
+    const kind = stream === catalogStream ? 'catalog' : stream === catalogSnapshotStream ? 'snapshots' : 'queue';
+    const args = streamArguments(this.#ctx.settings, kind);
     try {
       const channel = await this.#getChannel();
       const ok = await channel.assertQueue(stream, { durable: true, arguments: args });

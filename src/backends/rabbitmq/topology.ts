@@ -121,19 +121,34 @@ export function parseRoutingKey(routingKey: string): { project: string; queue: s
 export interface StreamSettings {
   /** `x-max-age` of queue streams, seconds. */
   readonly retentionSeconds: number;
-  /** `x-max-age` of the catalogue stream and its snapshots' stream, seconds; null keeps them forever. */
+  /** `x-max-age` of the catalogue stream, seconds; null keeps it forever. */
   readonly catalogRetentionSeconds: number | null;
+  /** `x-max-length-bytes` of the catalogue's snapshot stream. */
+  readonly snapshotRetentionBytes: number;
   /** `x-stream-max-segment-size-bytes`. Retention drops whole segments only. */
   readonly segmentBytes: number;
 }
 
-/** The `x-arguments` of a stream declaration. Every pod must use the same values (else 406). */
-export function streamArguments(settings: StreamSettings, catalog: boolean): Record<string, string | number> {
+/** Which kind of stream a declaration is for. */
+export type StreamKind = 'queue' | 'catalog' | 'snapshots';
+
+/**
+ * The `x-arguments` of a stream declaration. Every pod must use the same values (else 406).
+ *
+ * The snapshot stream is bounded by size, never by age: RabbitMQ applies an age limit even while
+ * nothing is written, and a snapshot larger than a segment closes its segment at once, so an
+ * age limit could delete the newest snapshot of a deployment stopped for longer than the limit.
+ */
+export function streamArguments(settings: StreamSettings, kind: StreamKind): Record<string, string | number> {
   const args: Record<string, string | number> = {
     'x-queue-type': 'stream',
     'x-stream-max-segment-size-bytes': settings.segmentBytes,
   };
-  const age = catalog ? settings.catalogRetentionSeconds : settings.retentionSeconds;
+  if (kind === 'snapshots') {
+    args['x-max-length-bytes'] = settings.snapshotRetentionBytes;
+    return args;
+  }
+  const age = kind === 'catalog' ? settings.catalogRetentionSeconds : settings.retentionSeconds;
   if (age !== null) args['x-max-age'] = `${age}s`;
   return args;
 }

@@ -119,6 +119,9 @@ export interface ZaqarEngine extends ZaqarService {
   ingest(message: ForeignMessage): Promise<IngestOutcome>;
 }
 
+/** How long `close()` waits for its last catalogue snapshot (ms). */
+const CLOSING_SNAPSHOT_MS = 2_000;
+
 /** A move to the dead-letter queue not confirmed after this long is redone by the next claim (ms). */
 const STALE_MOVE_MS = 30_000;
 
@@ -223,7 +226,13 @@ class Engine implements ZaqarEngine {
       // A last snapshot, so that a deployment stopped for longer than the catalogue's retention
       // still finds one covering every record it kept.
       if (this.#ready && this.#snapshotPolicy.records > 0 && this.#backend.status().type === 'up') {
-        await this.#snapshot().catch(() => null);
+        // Bounded: a broker that stopped answering must not eat the shutdown deadline.
+        let timer: NodeJS.Timeout | undefined;
+        const giveUp = new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), CLOSING_SNAPSHOT_MS);
+        });
+        await Promise.race([this.#snapshot().catch(() => null), giveUp]);
+        clearTimeout(timer);
       }
       this.#logs.close();
       this.#catalogLog.close();

@@ -69,6 +69,39 @@ function withHeartbeat(url: string, seconds: number): string {
   return parsed.toString();
 }
 
+/**
+ * amqplib hands every frame to the socket with its own `write()`, and with `noDelay` each one
+ * is a syscall and a TCP segment (on loopback the sender's syscall also does the receiver's
+ * TCP work and wakes the broker). Its muxer drains every channel's frames in one go
+ * (`_readIncoming`, on `setImmediate`): corking the socket around that pass sends them with
+ * one `writev`. Nothing is delayed (the uncork is synchronous), so Nagle's 40 ms stall does
+ * not come back. Feature-detected: if amqplib's internals change shape, this does nothing.
+ */
+export function coalesceWrites(model: ChannelModel): boolean {
+  interface Internals {
+    readonly connection?: {
+      readonly stream?: { cork?: () => void; uncork?: () => void };
+      readonly muxer?: { _readIncoming?: () => void };
+    };
+  }
+  const conn = (model as unknown as Internals).connection;
+  const stream = conn?.stream;
+  const muxer = conn?.muxer;
+  if (stream === undefined || muxer === undefined) return false;
+  const { cork, uncork } = stream;
+  const drain = muxer._readIncoming;
+  if (typeof cork !== 'function' || typeof uncork !== 'function' || typeof drain !== 'function') return false;
+  muxer._readIncoming = function coalesced(this: unknown): void {
+    cork.call(stream);
+    try {
+      drain.call(this);
+    } finally {
+      uncork.call(stream);
+    }
+  };
+  return true;
+}
+
 /** See the module comment. One instance per backend; never shared between backends. */
 export class AmqpConnection {
   readonly #opts: ConnectionOptions;
@@ -183,6 +216,7 @@ export class AmqpConnection {
       await model.close().catch(() => undefined);
       return;
     }
+    coalesceWrites(model);
     try {
       this.#watch(model);
       await this.#opts.setup(model);

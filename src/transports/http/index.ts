@@ -36,7 +36,16 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   app.decorateRequest('zaqarContext', null);
   installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));
   installErrorHandling(app);
-  app.addHook('onRequest', async (request) => beforeHooks(request));
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      beforeHooks(request);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  });
   registerHomeRoutes(app, deps);
   registerQueueRoutes(app, deps);
   registerMessageRoutes(app, deps);

@@ -40,7 +40,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   },
   { name: 'RABBITMQ_EXCHANGE', path: ['backend', 'exchange'], parse: 'string', defaultText: 'zaqar', description: 'Topic exchange (RabbitMQ backend only).' },
   { name: 'MEMORY_RETENTION_MS', path: ['backend', 'retentionMs'], parse: 'string', defaultText: 'backend default (15 days)', description: 'Record retention of the memory backend, ms (memory backend only).' },
-  { name: 'LOG_LEVEL', path: ['log', 'level'], parse: 'string', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'LOG_LEVEL', path: ['log', 'level'], parse: 'string', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent. A line per REST request (received, completed) only from `debug` on.' },
   { name: 'MAX_MESSAGES_POST_SIZE', path: ['limits', 'maxMessagesPostSize'], parse: 'string', defaultText: '262144', description: 'Largest message post, bytes.' },
   { name: 'DEFAULT_MESSAGE_TTL', path: ['limits', 'defaultMessageTtl'], parse: 'string', defaultText: '3600', description: 'Message ttl when the post gives none, seconds.' },
   { name: 'SCHEMA_DIR', path: ['validation', 'schemaDir'], parse: 'string', defaultText: 'unset', description: 'Directory of extra message JSON Schemas (*.json).' },

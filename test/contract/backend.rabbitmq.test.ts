@@ -16,6 +16,7 @@ import {
   topologyNames,
 } from '../../src/backends/rabbitmq/index.js';
 import type { Diagnostic, ForeignDelivery } from '../../src/backends/rabbitmq/index.js';
+import { coalesceWrites } from '../../src/backends/rabbitmq/connection.js';
 import { startAmqpProxy } from '../fixtures/rabbitmq-proxy.js';
 import type { AmqpProxy } from '../fixtures/rabbitmq-proxy.js';
 import { barrier, deleteTopology, expectInOrder, record, uniqueExchange, until } from '../fixtures/rabbitmq-helpers.js';
@@ -103,6 +104,38 @@ describe('names', () => {
     expect(parseForeignMessage(Buffer.from('{"event":"done"}'))).toEqual({ body: { event: 'done' } });
     expect(parseForeignMessage(Buffer.from('"hi"'))).toEqual({ body: 'hi' });
     expect(parseForeignMessage(Buffer.from('not json'))).toBeNull();
+  });
+});
+
+describe('frame coalescing (amqplib internals)', () => {
+  it('engages on the pinned amqplib, and a burst of publishes leaves in a few writev calls', async () => {
+    const model = await connect(url);
+    try {
+      // If an amqplib upgrade changes the internals it relies on, this fails (the backend would
+      // silently fall back to one syscall per frame).
+      expect(coalesceWrites(model)).toBe(true);
+      const socket = (model as unknown as { connection: { stream: { _writev?: unknown; _write: unknown } } }).connection.stream;
+      let writes = 0;
+      for (const name of ['_write', '_writev'] as const) {
+        const original = socket[name];
+        if (typeof original !== 'function') continue;
+        socket[name] = function counted(this: unknown, ...args: unknown[]): unknown {
+          writes += 1;
+          return (original as (...a: unknown[]) => unknown).apply(this, args);
+        };
+      }
+      const ch = await model.createConfirmChannel();
+      const q = `zt-cork-${Date.now()}`;
+      await ch.assertQueue(q, { exclusive: true });
+      writes = 0;
+      for (let i = 0; i < 200; i++) ch.sendToQueue(q, Buffer.from(`m${i}`));
+      await ch.waitForConfirms();
+      expect(writes).toBeGreaterThan(0);
+      expect(writes).toBeLessThan(40); // one per publish without coalescing
+      expect((await ch.checkQueue(q)).messageCount).toBe(200);
+    } finally {
+      await model.close();
+    }
   });
 });
 

@@ -201,6 +201,18 @@ describe('REST protocol rules', () => {
 });
 
 describe('REST error handling', () => {
+  it('writes the per-request lines only at debug: at info they would cost a third of the post rate', async () => {
+    for (const [level, expected] of [['info', 0], ['debug', 2]] as const) {
+      const t = await buildHttpApp({ logLevel: level });
+      try {
+        expect((await t.req({ method: 'GET', url: '/v2/queues' })).statusCode).toBe(200);
+        expect(t.logs.filter((l) => l['msg'] === 'incoming request' || l['msg'] === 'request completed')).toHaveLength(expected);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
   it('answers 500 in Zaqar shape for unexpected exceptions and logs them at error', async () => {
     const t = await buildHttpApp({
       wrap: (s: ZaqarService): ZaqarService =>

@@ -85,6 +85,11 @@ export class CatalogState {
       case 'subscription_purge':
         this.#subscriptions.delete(queueKey(event.project, event.queue));
         return OK;
+      default:
+        // A record of a type this version does not know (written by a newer one during a
+        // rolling upgrade): no effect, but an outcome all the same (the dedupe window and every
+        // snapshot carry it).
+        return OK;
     }
   }
 

@@ -147,6 +147,8 @@ class Engine implements ZaqarEngine {
   #snapshotting: Promise<number | null> | undefined;
   #restoredOffset: number | null = null;
   #recordsFolded = 0;
+  /** Offset of the last catalogue record that was not a barrier (-1: none). */
+  #lastChange = -1;
   readonly #catalogState = new CatalogState();
   /** Set once the catalogue has caught up with its log; before that every request is a 503. */
   #ready = false;
@@ -188,6 +190,7 @@ class Engine implements ZaqarEngine {
       clock: this.#clock,
       apply: (e, offset) => {
         this.#recordsFolded += 1;
+        if (e.type !== 'barrier') this.#lastChange = offset;
         return this.#catalogState.apply(e, offset);
       },
       readBackTimeoutMs: this.#timeoutMs,
@@ -211,7 +214,7 @@ class Engine implements ZaqarEngine {
       if (this.#snapshotPolicy.records > 0) {
         // Others wrote the catalogue before us and no snapshot covers it: write one now rather
         // than leave the whole log needed until the policy fires.
-        if (this.#restoredOffset === null && this.#recordsFolded > 1) void this.#snapshot().catch(() => null);
+        if (this.#restoredOffset === null && this.#lastChange >= 0) void this.#snapshot().catch(() => null);
         this.#snapshotTimer = setInterval(() => void this.#snapshotIfDue(), this.#snapshotPolicy.checkEveryMs);
         this.#snapshotTimer.unref();
       }
@@ -227,11 +230,17 @@ class Engine implements ZaqarEngine {
       // still finds one covering every record it kept.
       if (this.#ready && this.#snapshotPolicy.records > 0 && this.#backend.status().type === 'up') {
         // Bounded: a broker that stopped answering must not eat the shutdown deadline.
+        // A snapshot being written covers an older offset: let it finish, then write one that
+        // covers everything folded.
+        const last = (async () => {
+          await this.#snapshotting?.catch(() => null);
+          await this.#snapshot();
+        })().catch(() => null);
         let timer: NodeJS.Timeout | undefined;
         const giveUp = new Promise<null>((resolve) => {
           timer = setTimeout(() => resolve(null), CLOSING_SNAPSHOT_MS);
         });
-        await Promise.race([this.#snapshot().catch(() => null), giveUp]);
+        await Promise.race([last, giveUp]);
         clearTimeout(timer);
       }
       this.#logs.close();
@@ -255,7 +264,8 @@ class Engine implements ZaqarEngine {
    * The queue's catalogue record. When this pod does not know the queue, it first catches up
    * with the catalogue: the queue may have been created on another pod a moment ago (behind a
    * load balancer, the next request of the same client lands anywhere), and a negative answer
-   * must not contradict a write that was already acknowledged.
+   * must not contradict a write that was already acknowledged. A catch-up writes a barrier to
+   * the catalogue, so what clients poll (list, claim, pop, stats) does without it.
    */
   async #queueRecord(project: string, queue: string): Promise<QueueRecord | undefined> {
     const known = this.#catalog.queue(project, queue);
@@ -287,7 +297,8 @@ class Engine implements ZaqarEngine {
   }
 
   async #snapshotIfDue(): Promise<void> {
-    const folded = this.#catalogLog.lastOffset - this.#knownSnapshot.offset;
+    // Barriers (a pod's start, its catch-ups before negative answers) change nothing a snapshot holds.
+    const folded = this.#lastChange - this.#knownSnapshot.offset;
     if (folded <= 0) return;
     const old = this.#clock() - this.#knownSnapshot.at >= this.#snapshotPolicy.maxAgeMs;
     if (folded < this.#snapshotPolicy.records && !old) return;
@@ -300,8 +311,8 @@ class Engine implements ZaqarEngine {
     this.#snapshotting ??= (async () => {
       const offset = this.#catalogLog.lastOffset;
       if (offset <= this.#knownSnapshot.offset) return null;
-      const state = this.#catalogState.snapshot();
       try {
+        const state = this.#catalogState.snapshot();
         await this.#backend.saveCatalogSnapshot({ offset, state });
       } catch (e) {
         this.#report({ type: 'catalog_snapshot_failed', cause: e instanceof Error ? e.message : String(e) });
@@ -383,7 +394,8 @@ class Engine implements ZaqarEngine {
   }
 
   async queueStats(ctx: RequestContext, queue: string): Promise<QueueStats> {
-    const exists = (await this.#queueRecord(ctx.project, queue)) !== undefined;
+    // Polled: answered from the fold as it is (see #queueRecord).
+    const exists = this.#catalog.queue(ctx.project, queue) !== undefined;
     if (!exists) return { exists, claimed: 0, free: 0, total: 0 };
     const q = await this.#open(ctx.project, queue);
     const now = this.#clock();
@@ -498,7 +510,7 @@ class Engine implements ZaqarEngine {
 
   async listMessages(ctx: RequestContext, queue: string, opts: ListMessagesOptions): Promise<ListMessagesResult> {
     const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerPage, this.#limits.defaultPageSize);
-    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return { messages: [], queueExists: false };
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return { messages: [], queueExists: false }; // polled: no catch-up
     const afterSeq = parseMarker(opts.marker);
     if (afterSeq === null) return { messages: [], queueExists: true };
     const q = await this.#open(ctx.project, queue);
@@ -558,7 +570,7 @@ class Engine implements ZaqarEngine {
 
   async popMessages(ctx: RequestContext, queue: string, count: number): Promise<MessageView[]> {
     rules.popCount(count, this.#limits);
-    if ((await this.#queueRecord(ctx.project, queue)) === undefined) return [];
+    if (this.#catalog.queue(ctx.project, queue) === undefined) return []; // polled: no catch-up
     const o = await this.#write(ctx.project, queue, { type: 'pop', count });
     return o.type === 'popped' ? [...o.messages] : [];
   }
@@ -570,7 +582,9 @@ class Engine implements ZaqarEngine {
     const grace = rules.claimGrace(opts.grace, this.#limits);
     const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerClaimOrPop, this.#limits.defaultPageSize);
     const claimId = this.#ids();
-    const metadata = (await this.#queueRecord(ctx.project, queue))?.metadata;
+    // Workers poll for claims, often before the first post created the queue: no catch-up here
+    // (it would write a catalogue record per poll); the next poll sees the queue.
+    const metadata = this.#catalog.queue(ctx.project, queue)?.metadata;
     if (metadata === undefined) return { claimId, messages: [] };
     const dlq = typeof metadata['_dead_letter_queue'] === 'string' ? metadata['_dead_letter_queue'] : null;
     const maxClaimCount = dlq === null ? null : rules.metadataInt(metadata, '_max_claim_count');

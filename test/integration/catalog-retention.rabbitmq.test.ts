@@ -4,8 +4,11 @@
  * sees every queue and subscription. Without the snapshot the same pod would miss them (the
  * control below), which is what makes the first assertion mean something.
  *
- * Tiny segments and a 1 s retention make RabbitMQ really delete segments within the test.
+ * Tiny segments and a 2 s retention make RabbitMQ really delete segments within the test. The
+ * snapshot is larger than a segment, so it closes its segment at once: an age limit on the
+ * snapshot stream would delete it too (it did, before the stream was bounded by size).
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect } from 'amqplib';
 import { RabbitMqBackend, topologyNames } from '../../src/backends/rabbitmq/index.js';
@@ -18,7 +21,7 @@ const exchange = uniqueExchange('catret');
 const open: { close(): Promise<void> }[] = [];
 
 function backend(): RabbitMqBackend {
-  const b = new RabbitMqBackend({ url, exchange, catalogRetentionSeconds: 1, segmentBytes: 4096, ingressQueueType: 'classic' });
+  const b = new RabbitMqBackend({ url, exchange, catalogRetentionSeconds: 2, segmentBytes: 4096, ingressQueueType: 'classic' });
   open.push(b);
   return b;
 }
@@ -45,7 +48,7 @@ describe('catalogue retention with snapshots on RabbitMQ', { timeout: 120_000 },
     expect(snapshotOffset).not.toBeNull();
 
     // Past the retention, new records roll new segments, and RabbitMQ drops the old ones.
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 2500));
     const probe = backend();
     await probe.start();
     let created = 0;
@@ -63,6 +66,13 @@ describe('catalogue retention with snapshots on RabbitMQ', { timeout: 120_000 },
     expect(listed.count).toBe(150 + created);
     expect(await reader.getQueue(ctx, 'old-7')).toEqual({ i: 7 });
     expect((await reader.getSubscription(ctx, 'old-0', hook.id)).subscriber).toBe('http://hook.example/x');
+
+    // The snapshot stream is bounded by size, never by age (see topology.ts).
+    const names = topologyNames(exchange);
+    const listing = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'arguments'], { encoding: 'utf8' });
+    const snapshots = listing.split('\n').find((l) => l.startsWith(`${names.catalogSnapshotStream}\t`)) ?? '';
+    expect(snapshots).toMatch(/x-max-length-bytes/);
+    expect(snapshots).not.toMatch(/x-max-age/);
 
     // Control: the same pod without the snapshot misses the old queues, and says so.
     const blind = backend();

@@ -206,23 +206,23 @@ export class RabbitMqBackend implements Backend {
   }
 
   /**
-   * The newest snapshot in the catalogue's snapshot stream (read from its last chunk), or null.
-   * How long it waits depends on whether the snapshot is needed: while the catalogue still has
-   * its first record, a snapshot only shortens the replay, so a short probe will do; once
-   * retention removed the head, starting without one would lose queues, so it waits up to
-   * the confirm timeout and then fails (the pod does not start) rather than return null.
+   * The newest snapshot in the catalogue's snapshot stream (read from its last chunk), or null
+   * when the stream does not exist. The stream only exists once a snapshot was published to it
+   * (and a size limit never empties it), so it waits for the last chunk up to the confirm
+   * timeout. When the catalogue has lost its head to retention and no snapshot can be read, it
+   * fails (the pod does not start) rather than return null and let the pod start on a partial
+   * catalogue.
    */
   async loadCatalogSnapshot(): Promise<LogSnapshot | null> {
-    const head = await this.firstOffset({ kind: 'catalog' });
-    if (head === null) return null; // an empty catalogue needs no snapshot
-    const needed = head > 0;
     const stream = this.#names.catalogSnapshotStream;
-    const waitMs = needed ? this.#s.confirmTimeoutMs : this.#s.emptyProbeMs;
-    const snapshot = await this.#readOnce((channel) => readNewestSnapshot(channel, stream, waitMs, (d) => this.#report(d)));
-    if (snapshot === null && needed) {
+    const report = (d: Diagnostic): void => this.#report(d);
+    const snapshot = await this.#readOnce((channel) => readNewestSnapshot(channel, stream, this.#s.confirmTimeoutMs, report));
+    if (snapshot !== null) return snapshot;
+    const head = await this.firstOffset({ kind: 'catalog' });
+    if (head !== null && head > 0) {
       throw brokerUnavailable(`The catalogue's records before offset ${head} were removed by retention and no snapshot of it could be read from ${stream}.`);
     }
-    return snapshot;
+    return null;
   }
 
   /**

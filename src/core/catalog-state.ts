@@ -4,6 +4,7 @@
  * event's time. Subscriptions survive the deletion of their queue, as in Zaqar (§3.5).
  */
 import type { CatalogOutcome } from './catalog-outcome.js';
+import { RecentOutcomes } from './recent-outcomes.js';
 import { decodeCatalogSnapshot, encodeCatalogSnapshot, type SnapshotQueue, type SnapshotSubscription } from './catalog-snapshot.js';
 import type { CatalogEvent, SubscriptionRecord } from './events.js';
 import { SWEEP_MARGIN_MS } from './queue-state.js';
@@ -45,7 +46,7 @@ export class CatalogState {
   /** Latest event time folded so far (the horizon of what a snapshot may leave out). */
   #lastAt = 0;
   /** Outcomes of the latest records by request id: a record stored twice is applied once. */
-  readonly #applied = new Map<string, CatalogOutcome>();
+  readonly #applied = new RecentOutcomes<CatalogOutcome>(RECENT_CATALOG_RIDS);
 
   apply(event: CatalogEvent, offset: number): CatalogOutcome {
     if (event.at > this.#lastAt) this.#lastAt = event.at;
@@ -53,11 +54,7 @@ export class CatalogState {
     const seen = this.#applied.get(event.rid);
     if (seen !== undefined) return seen;
     const outcome = this.#decide(event, offset);
-    this.#applied.set(event.rid, outcome);
-    if (this.#applied.size > RECENT_CATALOG_RIDS) {
-      const oldest = this.#applied.keys().next();
-      if (oldest.done !== true) this.#applied.delete(oldest.value);
-    }
+    this.#applied.remember(event.rid, outcome);
     return outcome;
   }
 
@@ -155,7 +152,7 @@ export class CatalogState {
         if (alive(subscription, horizon)) subscriptions.push({ project, queue, subscription });
       }
     }
-    return encodeCatalogSnapshot({ lastAt: this.#lastAt, queues, subscriptions, applied: [...this.#applied] });
+    return encodeCatalogSnapshot({ lastAt: this.#lastAt, queues, subscriptions, applied: this.#applied.entries() });
   }
 
   /**
@@ -179,8 +176,7 @@ export class CatalogState {
       this.#subscriptionsOf(project, queue).set(subscription.id, subscription);
     }
     this.#lastAt = content.lastAt;
-    this.#applied.clear();
-    for (const [rid, outcome] of content.applied) this.#applied.set(rid, outcome);
+    this.#applied.replace(content.applied);
     return true;
   }
 

@@ -5,6 +5,7 @@
  * pod folding the same log reaches the same state — that is what makes claims exclusive
  * across pods (the log order picks the winner). Reads take `now` from the caller.
  */
+import { RecentOutcomes } from './recent-outcomes.js';
 import type { PostedMessage, QueueEvent } from './events.js';
 import type { Json, MessageView } from './types.js';
 
@@ -96,7 +97,7 @@ export class QueueState {
   #order: StoredMessage[] = [];
   #deletedInOrder = 0;
   readonly #claims = new Map<string, ClaimRecord>();
-  readonly #applied = new Map<string, QueueOutcome>();
+  readonly #applied = new RecentOutcomes<QueueOutcome>(RECENT_RIDS);
   readonly #moves = new Map<string, PendingMove>();
   #lastSeq = 0;
   #lastSweep = 0;
@@ -111,11 +112,7 @@ export class QueueState {
     const seen = this.#applied.get(event.rid);
     if (seen !== undefined) return seen.type === 'posted' ? { ...seen, seqs: [] } : seen;
     const outcome = this.#decide(event, offset);
-    this.#applied.set(event.rid, outcome);
-    if (this.#applied.size > RECENT_RIDS) {
-      const oldest = this.#applied.keys().next();
-      if (oldest.done !== true) this.#applied.delete(oldest.value);
-    }
+    this.#applied.remember(event.rid, outcome);
     return outcome;
   }
 

@@ -7,27 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/index.js';
 import { createZaqarService } from '../../src/core/engine.js';
-import type { Backend, LogSnapshot } from '../../src/core/ports.js';
+import type { LogSnapshot } from '../../src/core/ports.js';
+import { DelegatingBackend } from '../fixtures/delegating-backend.js';
 
 describe('review: close() while a snapshot is being written', () => {
   it('still writes a snapshot covering the last record folded', async () => {
     const backend = new MemoryBackend();
     let slow = false;
-    const wrapped: Backend = {
-      name: 'slow-snapshots',
-      start: () => backend.start(),
-      close: () => backend.close(),
-      append: (log, event) => backend.append(log, event),
-      tail: (log, start, handler) => backend.tail(log, start, handler),
-      firstOffset: (log) => backend.firstOffset(log),
-      saveCatalogSnapshot: async (s: LogSnapshot) => {
+    const wrapped = new (class extends DelegatingBackend {
+      override async saveCatalogSnapshot(s: LogSnapshot): Promise<void> {
         if (slow) await new Promise((r) => setTimeout(r, 100)); // a broker confirm taking 100 ms
-        return backend.saveCatalogSnapshot(s);
-      },
-      loadCatalogSnapshot: () => backend.loadCatalogSnapshot(),
-      status: () => backend.status(),
-      onStatus: (l) => backend.onStatus(l),
-    };
+        return super.saveCatalogSnapshot(s);
+      }
+    })(backend);
     const pod = createZaqarService({ backend: wrapped });
     await pod.start();
     const ctx = { project: 'p', clientId: null };

@@ -8,30 +8,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../../src/backends/memory/index.js';
 import { createZaqarService, type ZaqarEngine } from '../../../src/core/engine.js';
-import type { Backend, LogRecord, Tail, TailHandler } from '../../../src/core/ports.js';
+import type { LogEvent } from '../../../src/core/events.js';
+import type { LogRecord, LogRef, Tail, TailHandler, TailStart } from '../../../src/core/ports.js';
+import { DelegatingBackend } from '../../fixtures/delegating-backend.js';
 
 const LAG_MS = 40;
 
 /** The shared backend as a lagging pod sees it: every record is delivered LAG_MS late, in order. */
-class LateView implements Backend {
-  readonly name = 'late';
+class LateView extends DelegatingBackend {
   /** Barriers this pod appended to the catalogue. */
   catalogBarriers = 0;
-  constructor(readonly inner: Backend) {}
-  start = (): Promise<void> => this.inner.start();
-  close = async (): Promise<void> => undefined;
-  append: Backend['append'] = (log, event) => {
+
+  override append(log: LogRef, event: LogEvent): Promise<void> {
     if (log.kind === 'catalog' && event.type === 'barrier') this.catalogBarriers++;
-    return this.inner.append(log, event);
-  };
-  firstOffset: Backend['firstOffset'] = (log) => this.inner.firstOffset(log);
-  saveCatalogSnapshot: Backend['saveCatalogSnapshot'] = (s) => this.inner.saveCatalogSnapshot(s);
-  loadCatalogSnapshot: Backend['loadCatalogSnapshot'] = () => this.inner.loadCatalogSnapshot();
-  status: Backend['status'] = () => this.inner.status();
-  onStatus: Backend['onStatus'] = (l) => this.inner.onStatus(l);
-  tail(log: Parameters<Backend['tail']>[0], start: Parameters<Backend['tail']>[1], handler: TailHandler): Tail {
+    return super.append(log, event);
+  }
+
+  override tail(log: LogRef, start: TailStart, handler: TailHandler): Tail {
     let closed = false;
-    const inner = this.inner.tail(log, start, {
+    const inner = super.tail(log, start, {
       onRecord: (r: LogRecord) => {
         setTimeout(() => {
           if (!closed) handler.onRecord(r);

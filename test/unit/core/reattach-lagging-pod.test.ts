@@ -7,31 +7,24 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../../src/backends/memory/index.js';
 import { createZaqarService } from '../../../src/core/engine.js';
-import type { Backend, LogRecord, Tail, TailHandler } from '../../../src/core/ports.js';
+import type { LogRecord, LogRef, Tail, TailHandler, TailStart } from '../../../src/core/ports.js';
+import { DelegatingBackend } from '../../fixtures/delegating-backend.js';
 import type { Notification } from '../../../src/core/types.js';
 
 /** The shared backend as one pod sees it, with queue-log deliveries held while `held`. */
-class LaggingView implements Backend {
-  readonly name = 'lagging';
+class LaggingView extends DelegatingBackend {
   held = false;
   readonly #queue: (() => void)[] = [];
-  constructor(readonly inner: Backend) {}
-  start = (): Promise<void> => this.inner.start();
-  close = async (): Promise<void> => undefined;
-  append: Backend['append'] = (log, event) => this.inner.append(log, event);
-  firstOffset: Backend['firstOffset'] = (log) => this.inner.firstOffset(log);
-  saveCatalogSnapshot: Backend['saveCatalogSnapshot'] = (s) => this.inner.saveCatalogSnapshot(s);
-  loadCatalogSnapshot: Backend['loadCatalogSnapshot'] = () => this.inner.loadCatalogSnapshot();
-  status: Backend['status'] = () => this.inner.status();
-  onStatus: Backend['onStatus'] = (l) => this.inner.onStatus(l);
-  tail(log: Parameters<Backend['tail']>[0], start: Parameters<Backend['tail']>[1], handler: TailHandler): Tail {
-    return this.inner.tail(log, start, {
+
+  override tail(log: LogRef, start: TailStart, handler: TailHandler): Tail {
+    return super.tail(log, start, {
       onRecord: (r: LogRecord) => {
         if (this.held && log.kind === 'queue') this.#queue.push(() => handler.onRecord(r));
         else handler.onRecord(r);
       },
     });
   }
+
   release(): void {
     this.held = false;
     for (const deliver of this.#queue.splice(0)) deliver();

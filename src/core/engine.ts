@@ -66,13 +66,15 @@ export interface EngineDeps {
 }
 
 /**
- * When a pod snapshots the catalogue. Each pod checks on a timer and writes a snapshot when it
- * has folded `records` catalogue records since the newest snapshot it knows of (restored or
- * written), or any record and that snapshot is older than `maxAgeMs`; and once more when it
- * closes gracefully. Snapshots let the catalogue stream have a retention (see docs/architecture.md).
+ * When a pod snapshots the catalogue. Each pod checks on a timer and writes a snapshot when the
+ * catalogue has moved on by `records` offsets of changes (records other than barriers) since the
+ * newest snapshot it knows of (restored or written), or by any change and that snapshot is
+ * older than `maxAgeMs`; at boot when it folded changes that no snapshot covers; and once more
+ * when it closes gracefully. Snapshots let the catalogue stream have a retention (see
+ * docs/architecture.md).
  */
 export interface CatalogSnapshotPolicy {
-  /** Records folded since the last known snapshot that call for a new one. 0 disables snapshots. */
+  /** Offsets of catalogue changes since the last known snapshot that call for a new one. 0 disables snapshots. */
   readonly records: number;
   /** Age (ms) after which any new record calls for a new snapshot. */
   readonly maxAgeMs: number;

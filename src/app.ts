@@ -15,6 +15,7 @@ import type { Json } from './core/types.js';
 import {
   createLogger,
   createMetrics,
+  CORE_EVENTS,
   FOREIGN_REJECTED,
   HealthState,
   LogEvents,
@@ -138,7 +139,10 @@ class Application implements App {
       posted: this.#webhooks,
       limits: config.limits,
       validator: this.#schemas,
-      diagnostics: (d) => this.#events.coreDiagnostic(d),
+      diagnostics: (d) => {
+        this.#events.coreDiagnostic(d);
+        this.metrics.inc(CORE_EVENTS, { event: d.type });
+      },
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });

@@ -59,9 +59,13 @@ export const FOREIGN_REJECTED = 'zaqar_bridge_foreign_messages_rejected_total';
 /** Webhook deliveries (one message to one subscriber) by `outcome`: delivered, failed, dropped. */
 export const WEBHOOK_DELIVERIES = 'zaqar_bridge_webhook_deliveries_total';
 
+/** What the core did on its own, by event (catalogue snapshots written, failed, restored; a missing catalogue head). */
+export const CORE_EVENTS = 'zaqar_bridge_core_events_total';
+
 export function createMetrics(): Metrics {
   const m = new Metrics();
   m.counter(FOREIGN_REJECTED, 'Messages published straight to the broker that were not stored, by outcome (dead_lettered, dropped, not_json).');
+  m.counter(CORE_EVENTS, 'What the core did on its own, by event: catalog_snapshot_written, catalog_snapshot_failed, catalog_restored, catalog_snapshot_invalid, catalog_head_missing (alert on the last two and on failures).');
   m.counter(WEBHOOK_DELIVERIES, 'Webhook deliveries (one message to one subscriber) by outcome (delivered, failed after the retry policy, dropped when too many are in flight or at shutdown).');
   return m;
 }

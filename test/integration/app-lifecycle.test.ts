@@ -9,6 +9,7 @@ import { buildApp, type App, type AppOverrides } from '../../src/app.js';
 import { MemoryBackend } from '../../src/backends/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
+import { DelegatingBackend } from '../fixtures/delegating-backend.js';
 
 interface LogLine {
   readonly level: number;
@@ -60,6 +61,26 @@ describe('buildApp', () => {
     expect(listening).toMatchObject({ host: '127.0.0.1', restPort: ports.restPort, wsPort: ports.wsPort });
     expect(listening?.msg).toContain(`http://127.0.0.1:${ports.restPort}`);
     expect(await app.start()).toEqual(ports);
+  });
+
+  it('logs and counts what the core does on its own (catalogue snapshots, restores)', async () => {
+    const backend = new MemoryBackend();
+    const first = captureLogger();
+    const a = makeApp({ logger: first.logger, backend: new DelegatingBackend(backend) }); // closing the app leaves `backend` open
+    const { restPort } = await a.start();
+    const put = await fetch(`http://127.0.0.1:${restPort}/v2/queues/snap`, { method: 'PUT', headers: { 'X-Project-ID': 'p', 'Client-ID': '3381af92-2b9e-11e3-b191-71861300734c' } });
+    expect(put.status).toBe(201);
+    const offset = await a.service.snapshotCatalog();
+    expect(first.lines.find((l) => l.event === 'catalog_snapshot_written')).toMatchObject({ level: 30, offset });
+    const metrics = await (await fetch(`http://127.0.0.1:${restPort}/_metrics`)).text();
+    expect(metrics).toContain('zaqar_bridge_core_events_total{event="catalog_snapshot_written"} 1\n');
+    await a.close();
+    // A second "pod" on the same backend starts from that snapshot.
+    const second = captureLogger();
+    const b = makeApp({ logger: second.logger, backend: new DelegatingBackend(backend) });
+    await b.start();
+    expect(second.lines.find((l) => l.event === 'catalog_restored')).toMatchObject({ queues: 1 });
+    expect(b.metrics.value('zaqar_bridge_core_events_total', { event: 'catalog_restored' })).toBe(1);
   });
 
   it('is not ready before start, ready after, and live throughout', async () => {

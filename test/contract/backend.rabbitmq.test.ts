@@ -19,7 +19,7 @@ import type { Diagnostic, ForeignDelivery } from '../../src/backends/rabbitmq/in
 import { coalesceWrites } from '../../src/backends/rabbitmq/connection.js';
 import { startAmqpProxy } from '../fixtures/rabbitmq-proxy.js';
 import type { AmqpProxy } from '../fixtures/rabbitmq-proxy.js';
-import { barrier, deleteTopology, expectInOrder, record, uniqueExchange, until } from '../fixtures/rabbitmq-helpers.js';
+import { barrier, deleteTopology, expectInOrder, queueArguments, record, uniqueExchange, until } from '../fixtures/rabbitmq-helpers.js';
 
 const url = inject('amqpUrl');
 const exchange = uniqueExchange('contract');
@@ -446,6 +446,10 @@ describe('foreign messages (workflows publishing to the exchange)', () => {
       if (dead < 2) await new Promise((r) => setTimeout(r, 100));
     }
     expect(dead).toBe(2);
+    // Bounded for the operator: by age and by count (see topology.ts).
+    const deadLine = queueArguments(inject('rabbitmqCtl'), names.deadLetterQueue);
+    expect(deadLine).toMatch(/x-message-ttl[^}]*1209600000/);
+    expect(deadLine).toMatch(/x-max-length[^}]*100000/);
     off();
     await model.close();
   });

@@ -8,13 +8,12 @@
  * snapshot is larger than a segment, so it closes its segment at once: an age limit on the
  * snapshot stream would delete it too (it did, before the stream was bounded by size).
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect } from 'amqplib';
 import { RabbitMqBackend, topologyNames } from '../../src/backends/rabbitmq/index.js';
 import { createZaqarService, type CoreDiagnostic, type ZaqarEngine } from '../../src/core/engine.js';
 import type { Backend, RequestContext } from '../../src/core/index.js';
-import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
+import { deleteTopology, queueArguments, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
 
 const url = inject('amqpUrl');
 const exchange = uniqueExchange('catret');
@@ -69,8 +68,7 @@ describe('catalogue retention with snapshots on RabbitMQ', { timeout: 120_000 },
 
     // The snapshot stream is bounded by size, never by age (see topology.ts).
     const names = topologyNames(exchange);
-    const listing = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'arguments'], { encoding: 'utf8' });
-    const snapshots = listing.split('\n').find((l) => l.startsWith(`${names.catalogSnapshotStream}\t`)) ?? '';
+    const snapshots = queueArguments(inject('rabbitmqCtl'), names.catalogSnapshotStream);
     expect(snapshots).toMatch(/x-max-length-bytes/);
     expect(snapshots).not.toMatch(/x-max-age/);
 

@@ -4,7 +4,6 @@
  * a killed pod's messages and claims served by the other; the catalogue surviving restarts
  * of every pod; one AMQP connection per pod; stream retention set.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,10 +11,11 @@ import { streamNameOf, topologyNames } from '../../src/backends/rabbitmq/topolog
 import type { LogRef } from '../../src/core/ports.js';
 import { buildPods, type Pod, type PodFactory } from '../fixtures/pods.js';
 import { startAmqpProxy } from '../fixtures/rabbitmq-proxy.js';
-import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
+import { deleteTopology, queueArguments, rabbitmqctl, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
 import { TestWsClient } from '../fixtures/ws-client.js';
 
 const url = inject('amqpUrl');
+const ctl = inject('rabbitmqCtl');
 const exchange = uniqueExchange('pods');
 const project = `pods-${randomUUID().slice(0, 8)}`;
 const headers = { 'Client-ID': randomUUID(), 'X-Project-ID': project };
@@ -59,7 +59,7 @@ async function total(pod: Pod, q: string): Promise<number> {
 }
 
 function amqpConnectionCount(): number {
-  return execFileSync('rabbitmqctl', ['list_connections', '-q', '--no-table-headers', 'pid'], { encoding: 'utf8' })
+  return rabbitmqctl(ctl, 'list_connections', '-q', '--no-table-headers', 'pid')
     .split('\n')
     .filter((l) => l.trim() !== '').length;
 }
@@ -226,13 +226,11 @@ describe('pods on one RabbitMQ', { timeout: 90_000 }, () => {
     const q = queue('retention');
     await rest(a, 'POST', `/v2/queues/${q}/messages`, { messages: [{ body: 1 }] });
     const stream = streamNameOf(topologyNames(exchange), { kind: 'queue', project, queue: q });
-    const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'arguments'], { encoding: 'utf8' });
-    const line = out.split('\n').find((l) => l.startsWith(`${stream}\t`)) ?? '';
+    const line = queueArguments(ctl, stream);
     expect(line).toContain('x-queue-type');
     expect(line).toMatch(/x-max-age/);
     expect(line).toMatch(/x-stream-max-segment-size-bytes/);
     // The catalogue keeps 7 days by default (its snapshots: catalog-retention.rabbitmq.test.ts).
-    const catalog = out.split('\n').find((l) => l.startsWith(`${topologyNames(exchange).catalogStream}\t`)) ?? '';
-    expect(catalog).toMatch(/x-max-age[^}]*604800s/);
+    expect(queueArguments(ctl, topologyNames(exchange).catalogStream)).toMatch(/x-max-age[^}]*604800s/);
   });
 });

@@ -7,7 +7,7 @@
  * |---|---|---|
  * | public topic exchange (workflows publish here) | `zaqar` | topic, durable |
  * | ingress queue, bound to `zaqar` with `#` | `zaqar.ingress` | quorum (or classic), durable |
- * | dead letters of the ingress | exchange `zaqar.dead` → queue `zaqar.ingress.dead` | fanout / same type as ingress |
+ * | dead letters of the ingress | exchange `zaqar.dead` → queue `zaqar.ingress.dead` | fanout / same type as ingress, 14 days, 100,000 messages |
  * | catalogue log | `zaqar.catalog` | stream |
  * | catalogue snapshots | `zaqar.catalog.snapshots` | stream |
  * | queue log of `{project, queue}` | `zaqar.q.<esc(project)>.<esc(queue)>` | stream |
@@ -153,6 +153,24 @@ export function streamArguments(settings: StreamSettings, kind: StreamKind): Rec
   return args;
 }
 
+/** Foreign messages the ingress refused are kept this long for the operator (ms): 14 days. */
+export const DEAD_LETTER_TTL_MS = 14 * 86_400_000;
+/** …and at most this many (the oldest go first). */
+export const DEAD_LETTER_MAX_LENGTH = 100_000;
+
+/**
+ * The dead-letter queue of the ingress keeps refused messages for the operator, bounded by age
+ * and count so that a producer stuck on a bad message cannot fill the broker's disk.
+ */
+export function deadLetterArguments(queueType: 'quorum' | 'classic'): Record<string, string | number> {
+  return {
+    'x-queue-type': queueType,
+    'x-message-ttl': DEAD_LETTER_TTL_MS,
+    'x-max-length': DEAD_LETTER_MAX_LENGTH,
+    'x-overflow': 'drop-head',
+  };
+}
+
 /** Ingress queue settings. */
 export interface IngressSettings {
   readonly queueType: 'quorum' | 'classic';
@@ -172,7 +190,7 @@ export async function declarePublicTopology(
 ): Promise<void> {
   await channel.assertExchange(names.exchange, 'topic', { durable: true });
   await channel.assertExchange(names.deadLetterExchange, 'fanout', { durable: true });
-  await channel.assertQueue(names.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': ingress.queueType } });
+  await channel.assertQueue(names.deadLetterQueue, { durable: true, arguments: deadLetterArguments(ingress.queueType) });
   await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
   const args: Record<string, string | number> = {
     'x-queue-type': ingress.queueType,

@@ -3,6 +3,7 @@
  * events, on any {@link Backend}. Transports call it; it never touches a socket or a broker.
  */
 import { randomUUID } from 'node:crypto';
+import { CatalogSnapshotter, DEFAULT_CATALOG_SNAPSHOTS, type CatalogSnapshotPolicy, type CoreDiagnostic } from './catalog-snapshotter.js';
 import { CatalogState, type CatalogOutcome, type QueueRecord } from './catalog-state.js';
 import { errors, ZaqarError } from './errors.js';
 import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './events.js';
@@ -65,37 +66,7 @@ export interface EngineDeps {
   readonly diagnostics?: (d: CoreDiagnostic) => void;
 }
 
-/**
- * When a pod snapshots the catalogue. Each pod checks on a timer and writes a snapshot when the
- * catalogue has moved on by `records` offsets of changes (records other than barriers) since the
- * newest snapshot it knows of (restored or written), or by any change and that snapshot is
- * older than `maxAgeMs`; at boot when it folded changes that no snapshot covers; and once more
- * when it closes gracefully. Snapshots let the catalogue stream have a retention (see
- * docs/architecture.md).
- */
-export interface CatalogSnapshotPolicy {
-  /** Offsets of catalogue changes since the last known snapshot that call for a new one. 0 disables snapshots. */
-  readonly records: number;
-  /** Age (ms) after which any new record calls for a new snapshot. */
-  readonly maxAgeMs: number;
-  /** How often the policy is checked (ms). */
-  readonly checkEveryMs: number;
-}
-
-export const DEFAULT_CATALOG_SNAPSHOTS: CatalogSnapshotPolicy = {
-  records: 1000,
-  maxAgeMs: 6 * 3600_000,
-  checkEveryMs: 60_000,
-};
-
-/** What the core reports of its own work. */
-export type CoreDiagnostic =
-  | { readonly type: 'catalog_restored'; readonly offset: number; readonly queues: number; readonly subscriptions: number }
-  | { readonly type: 'catalog_snapshot_invalid'; readonly offset: number }
-  | { readonly type: 'catalog_snapshot_written'; readonly offset: number }
-  | { readonly type: 'catalog_snapshot_failed'; readonly cause: string }
-  /** Catalogue records the state needs were removed from the head of the log: the catalogue may be incomplete. */
-  | { readonly type: 'catalog_head_missing'; readonly expected: number; readonly first: number };
+export { DEFAULT_CATALOG_SNAPSHOTS, type CatalogSnapshotPolicy, type CoreDiagnostic };
 
 /** The service plus its lifecycle, and the way in for messages published straight to the broker. */
 export interface ZaqarEngine extends ZaqarService {
@@ -121,9 +92,6 @@ export interface ZaqarEngine extends ZaqarService {
   ingest(message: ForeignMessage): Promise<IngestOutcome>;
 }
 
-/** How long `close()` waits for its last catalogue snapshot (ms). */
-const CLOSING_SNAPSHOT_MS = 2_000;
-
 /** A move to the dead-letter queue not confirmed after this long is redone by the next claim (ms). */
 const STALE_MOVE_MS = 30_000;
 
@@ -141,16 +109,8 @@ class Engine implements ZaqarEngine {
   readonly #idleQueueMs: number;
   readonly #posted: PostedSink | undefined;
   #sweeper: NodeJS.Timeout | undefined;
-  #snapshotTimer: NodeJS.Timeout | undefined;
-  readonly #snapshotPolicy: CatalogSnapshotPolicy;
   readonly #report: (d: CoreDiagnostic) => void;
-  /** The newest catalogue snapshot this pod knows of: its offset (-1: none) and when it learnt of it. */
-  #knownSnapshot = { offset: -1, at: 0 };
-  #snapshotting: Promise<number | null> | undefined;
-  #restoredOffset: number | null = null;
-  #recordsFolded = 0;
-  /** Offset of the last catalogue record that was not a barrier (-1: none). */
-  #lastChange = -1;
+  readonly #snapshots: CatalogSnapshotter;
   readonly #catalogState = new CatalogState();
   /** Set once the catalogue has caught up with its log; before that every request is a 503. */
   #ready = false;
@@ -168,7 +128,6 @@ class Engine implements ZaqarEngine {
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#posted = deps.posted;
-    this.#snapshotPolicy = { ...DEFAULT_CATALOG_SNAPSHOTS, ...deps.catalogSnapshots };
     const report = deps.diagnostics;
     this.#report = (d) => {
       try {
@@ -177,6 +136,14 @@ class Engine implements ZaqarEngine {
         // A faulty listener must not break the service.
       }
     };
+    this.#snapshots = new CatalogSnapshotter({
+      backend: this.#backend,
+      clock: this.#clock,
+      policy: { ...DEFAULT_CATALOG_SNAPSHOTS, ...deps.catalogSnapshots },
+      state: this.#catalogState,
+      log: () => this.#catalogLog,
+      report: this.#report,
+    });
     this.#logs = new QueueLogs({
       backend: this.#backend,
       ids: this.#ids,
@@ -191,12 +158,11 @@ class Engine implements ZaqarEngine {
       ids: this.#ids,
       clock: this.#clock,
       apply: (e, offset) => {
-        this.#recordsFolded += 1;
-        if (e.type !== 'barrier') this.#lastChange = offset;
+        this.#snapshots.folded(e, offset);
         return this.#catalogState.apply(e, offset);
       },
       readBackTimeoutMs: this.#timeoutMs,
-      restore: () => this.#restoreCatalog(),
+      restore: () => this.#snapshots.restore(),
       onHeadMissing: (expected, first) => this.#report({ type: 'catalog_head_missing', expected, first }),
     });
   }
@@ -208,17 +174,10 @@ class Engine implements ZaqarEngine {
       await this.#backend.start();
       await this.#catalogLog.open();
       this.#ready = true;
-      this.#knownSnapshot = { offset: this.#restoredOffset ?? -1, at: this.#clock() };
+      this.#snapshots.start();
       if (this.#idleQueueMs > 0) {
         this.#sweeper = setInterval(() => this.evictIdleQueues(), Math.min(60_000, this.#idleQueueMs / 2));
         this.#sweeper.unref();
-      }
-      if (this.#snapshotPolicy.records > 0) {
-        // Others wrote the catalogue before us and no snapshot covers it: write one now rather
-        // than leave the whole log needed until the policy fires.
-        if (this.#restoredOffset === null && this.#lastChange >= 0) void this.#snapshot().catch(() => null);
-        this.#snapshotTimer = setInterval(() => void this.#snapshotIfDue(), this.#snapshotPolicy.checkEveryMs);
-        this.#snapshotTimer.unref();
       }
     })();
     return this.#started;
@@ -227,24 +186,9 @@ class Engine implements ZaqarEngine {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#sweeper);
-      clearInterval(this.#snapshotTimer);
       // A last snapshot, so that a deployment stopped for longer than the catalogue's retention
       // still finds one covering every record it kept.
-      if (this.#ready && this.#snapshotPolicy.records > 0 && this.#backend.status().type === 'up') {
-        // Bounded: a broker that stopped answering must not eat the shutdown deadline.
-        // A snapshot being written covers an older offset: let it finish, then write one that
-        // covers everything folded.
-        const last = (async () => {
-          await this.#snapshotting?.catch(() => null);
-          await this.#snapshot();
-        })().catch(() => null);
-        let timer: NodeJS.Timeout | undefined;
-        const giveUp = new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), CLOSING_SNAPSHOT_MS);
-        });
-        await Promise.race([last, giveUp]);
-        clearTimeout(timer);
-      }
+      if (this.#ready) await this.#snapshots.close();
       this.#logs.close();
       this.#catalogLog.close();
     })();
@@ -254,12 +198,12 @@ class Engine implements ZaqarEngine {
   // ── catalogue snapshots ───────────────────────────────────────────────────────
 
   get catalogOrigin(): { restoredOffset: number | null; recordsFolded: number } {
-    return { restoredOffset: this.#restoredOffset, recordsFolded: this.#recordsFolded };
+    return this.#snapshots.origin;
   }
 
   snapshotCatalog(): Promise<number | null> {
     if (!this.#ready) return Promise.reject(errors.brokerUnavailable('The service is starting.'));
-    return this.#snapshot();
+    return this.#snapshots.write();
   }
 
   /**
@@ -282,51 +226,6 @@ class Engine implements ZaqarEngine {
     if (found !== undefined) return found;
     await q.log.sync();
     return find();
-  }
-
-  /** Restores the newest snapshot, if any; the catalogue log then tails from the record after it. */
-  async #restoreCatalog(): Promise<number | null> {
-    const snapshot = await this.#backend.loadCatalogSnapshot();
-    if (snapshot === null) return null;
-    if (!this.#catalogState.restore(snapshot.state)) {
-      this.#report({ type: 'catalog_snapshot_invalid', offset: snapshot.offset });
-      return null;
-    }
-    this.#restoredOffset = snapshot.offset;
-    const { queues, subscriptions } = this.#catalogState.size;
-    this.#report({ type: 'catalog_restored', offset: snapshot.offset, queues, subscriptions });
-    return snapshot.offset;
-  }
-
-  async #snapshotIfDue(): Promise<void> {
-    // Barriers (a pod's start, its catch-ups before negative answers) change nothing a snapshot holds.
-    const folded = this.#lastChange - this.#knownSnapshot.offset;
-    if (folded <= 0) return;
-    const old = this.#clock() - this.#knownSnapshot.at >= this.#snapshotPolicy.maxAgeMs;
-    if (folded < this.#snapshotPolicy.records && !old) return;
-    if (this.#backend.status().type !== 'up') return;
-    await this.#snapshot().catch(() => null);
-  }
-
-  /** One snapshot at a time; the state and its offset are taken in one synchronous step. */
-  #snapshot(): Promise<number | null> {
-    this.#snapshotting ??= (async () => {
-      const offset = this.#catalogLog.lastOffset;
-      if (offset <= this.#knownSnapshot.offset) return null;
-      try {
-        const state = this.#catalogState.snapshot();
-        await this.#backend.saveCatalogSnapshot({ offset, state });
-      } catch (e) {
-        this.#report({ type: 'catalog_snapshot_failed', cause: e instanceof Error ? e.message : String(e) });
-        throw e;
-      }
-      this.#knownSnapshot = { offset, at: this.#clock() };
-      this.#report({ type: 'catalog_snapshot_written', offset });
-      return offset;
-    })().finally(() => {
-      this.#snapshotting = undefined;
-    });
-    return this.#snapshotting;
   }
 
   /**

@@ -302,20 +302,14 @@ export class RabbitMqBackend implements Backend {
   }
 
   async #setup(model: ChannelModel): Promise<void> {
-    const channel = await model.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      await declarePublicTopology(channel, this.#names, this.#s.ingress);
-      await channel.close();
-    } catch (err) {
-      if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
-      // Declared differently by an operator: use it as it is, but it must exist.
-      this.#report({ type: 'declaration_mismatch', name: this.#names.ingressQueue, cause: describe(err) });
-      const check = await model.createChannel();
-      await check.checkExchange(this.#names.exchange);
-      await check.checkQueue(this.#names.ingressQueue);
-      await check.close();
-    }
+    const open = async (): Promise<Channel> => {
+      const channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      return channel;
+    };
+    await declarePublicTopology(open, this.#names, this.#s.ingress, (name, err) =>
+      this.#report({ type: 'declaration_mismatch', name, cause: describe(err) }),
+    );
     this.#model = model;
   }
 

@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { Channel } from 'amqplib';
 import type { LogRef } from '../../core/ports.js';
+import { AMQP_REPLY, replyCodeOf } from './errors.js';
 
 /** Longest AMQP queue name / routing key, in bytes (a `shortstr`). */
 export const AMQP_NAME_MAX_BYTES = 255;
@@ -181,22 +182,42 @@ export interface IngressSettings {
 /**
  * Declares the public exchange, the dead-letter exchange and queue, and the ingress queue bound
  * with `#`. Run on every new connection (setup function). `assert` is the active declaration;
- * callers fall back to passive checks on 406 (an operator declared it differently).
+ * an object declared differently (406: an operator, or an older version with other limits) is
+ * reported, checked passively on a new channel (the 406 closed the old one), and used as it
+ * is: the declarations and bindings after it still run.
  */
 export async function declarePublicTopology(
-  channel: Channel,
+  open: () => Promise<Channel>,
   names: TopologyNames,
   ingress: IngressSettings,
+  onMismatch: (name: string, err: unknown) => void,
 ): Promise<void> {
-  await channel.assertExchange(names.exchange, 'topic', { durable: true });
-  await channel.assertExchange(names.deadLetterExchange, 'fanout', { durable: true });
-  await channel.assertQueue(names.deadLetterQueue, { durable: true, arguments: deadLetterArguments(ingress.queueType) });
+  let channel = await open();
+  const declare = async (name: string, active: (ch: Channel) => Promise<unknown>, passive: (ch: Channel) => Promise<unknown>): Promise<void> => {
+    try {
+      await active(channel);
+    } catch (err) {
+      if (replyCodeOf(err) !== AMQP_REPLY.PRECONDITION_FAILED) throw err;
+      onMismatch(name, err);
+      channel = await open();
+      await passive(channel);
+    }
+  };
+  const exchange = (name: string, type: string) =>
+    declare(name, (ch) => ch.assertExchange(name, type, { durable: true }), (ch) => ch.checkExchange(name));
+  const queue = (name: string, args: Record<string, string | number>) =>
+    declare(name, (ch) => ch.assertQueue(name, { durable: true, arguments: args }), (ch) => ch.checkQueue(name));
+
+  await exchange(names.exchange, 'topic');
+  await exchange(names.deadLetterExchange, 'fanout');
+  await queue(names.deadLetterQueue, deadLetterArguments(ingress.queueType));
   await channel.bindQueue(names.deadLetterQueue, names.deadLetterExchange, '');
   const args: Record<string, string | number> = {
     'x-queue-type': ingress.queueType,
     'x-dead-letter-exchange': names.deadLetterExchange,
   };
   if (ingress.queueType === 'quorum') args['x-delivery-limit'] = ingress.deliveryLimit;
-  await channel.assertQueue(names.ingressQueue, { durable: true, arguments: args });
+  await queue(names.ingressQueue, args);
   await channel.bindQueue(names.ingressQueue, names.exchange, '#');
+  await channel.close();
 }

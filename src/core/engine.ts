@@ -294,9 +294,10 @@ class Engine implements ZaqarEngine {
     await this.#catalogLog.write({ type: 'queue_delete', project: ctx.project, queue });
   }
 
-  async queueStats(ctx: RequestContext, queue: string): Promise<QueueStats> {
-    // Polled: answered from the fold as it is (see #queueRecord).
-    const exists = this.#catalog.queue(ctx.project, queue) !== undefined;
+  async queueStats(ctx: RequestContext, queue: string, opts: { readonly confirmMissing?: boolean } = {}): Promise<QueueStats> {
+    // Polled: answered from the fold as it is (see #queueRecord), unless the caller turns a miss into a 404.
+    const record = opts.confirmMissing === true ? await this.#queueRecord(ctx.project, queue) : this.#catalog.queue(ctx.project, queue);
+    const exists = record !== undefined;
     if (!exists) return { exists, claimed: 0, free: 0, total: 0 };
     const q = await this.#open(ctx.project, queue);
     const now = this.#clock();
@@ -411,7 +412,8 @@ class Engine implements ZaqarEngine {
 
   async listMessages(ctx: RequestContext, queue: string, opts: ListMessagesOptions): Promise<ListMessagesResult> {
     const limit = rules.pageLimit(opts.limit, this.#limits.maxMessagesPerPage, this.#limits.defaultPageSize);
-    if (this.#catalog.queue(ctx.project, queue) === undefined) return { messages: [], queueExists: false }; // polled: no catch-up
+    const record = opts.confirmMissing === true ? await this.#queueRecord(ctx.project, queue) : this.#catalog.queue(ctx.project, queue);
+    if (record === undefined) return { messages: [], queueExists: false }; // polled: no catch-up unless a miss is a 404
     const afterSeq = parseMarker(opts.marker);
     if (afterSeq === null) return { messages: [], queueExists: true };
     const q = await this.#open(ctx.project, queue);

@@ -77,6 +77,8 @@ export interface ListMessagesOptions {
   readonly echo?: boolean;
   readonly includeClaimed?: boolean;
   readonly includeDelayed?: boolean;
+  /** Catch up with the catalogue before answering `queueExists: false` (WS answers it with 404). */
+  readonly confirmMissing?: boolean;
 }
 
 export interface ListMessagesResult {
@@ -192,7 +194,8 @@ export interface ZaqarService {
   /** Replaces the whole metadata object (REST PATCH computes it first). Queue must exist. */
   setQueueMetadata(ctx: RequestContext, queue: string, metadata: JsonObject): Promise<void>;
   deleteQueue(ctx: RequestContext, queue: string): Promise<void>;
-  queueStats(ctx: RequestContext, queue: string): Promise<QueueStats>;
+  /** `confirmMissing`: catch up with the catalogue before answering `exists: false` (WS answers it with 404). */
+  queueStats(ctx: RequestContext, queue: string, opts?: { readonly confirmMissing?: boolean }): Promise<QueueStats>;
   /** Purges messages (unclaimed only, as Zaqar) and/or subscriptions. */
   purgeQueue(ctx: RequestContext, queue: string, types: readonly ('messages' | 'subscriptions')[]): Promise<void>;
 

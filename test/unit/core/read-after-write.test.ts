@@ -101,6 +101,14 @@ describe('a request on a lagging pod right after a write on another', () => {
     expect((await late.getSubscription(ctx, 'q', sub.id)).subscriber).toBe('http://hook.example/1');
   });
 
+  it('catches up before a list or stats answer that a transport turns into 404 (WebSocket)', async () => {
+    const { fast, late } = await twoPods();
+    await fast.createQueue(ctx, 'fresh');
+    expect((await late.queueStats(ctx, 'fresh', { confirmMissing: true })).exists).toBe(true);
+    await fast.createQueue(ctx, 'fresh2');
+    expect((await late.listMessages(ctx, 'fresh2', { confirmMissing: true })).queueExists).toBe(true);
+  });
+
   it('answers what clients poll (list, claim, pop, stats) from its fold as it is: no catalogue write per poll', async () => {
     const { late, view } = await twoPods();
     const before = view.catalogBarriers;

@@ -101,7 +101,7 @@ async function resolveMarker(service: ZaqarService, ctx: RequestContext, queue: 
 
 export const messageList: Handler<'message_list'> = async ({ body, headers, ctx }, { service }) => {
   const client = clientContext(ctx, headers);
-  const opts: { -readonly [K in keyof ListMessagesOptions]: ListMessagesOptions[K] } = {};
+  const opts: { -readonly [K in keyof ListMessagesOptions]: ListMessagesOptions[K] } = { confirmMissing: true };
   if (body.marker !== undefined) opts.marker = await resolveMarker(service, ctx, body.queue_name, body.marker);
   if (body.limit !== undefined) opts.limit = body.limit;
   if (body.echo !== undefined) opts.echo = body.echo;

@@ -37,7 +37,7 @@ export const queueDelete: Handler<'queue_delete'> = async ({ body, ctx }, { serv
 };
 
 export const queueGetStats: Handler<'queue_get_stats'> = async ({ body, ctx }, { service }) => {
-  const stats = await service.queueStats(ctx, body.queue_name);
+  const stats = await service.queueStats(ctx, body.queue_name, { confirmMissing: true });
   return reply(stats.exists ? 200 : 404, statsJson(stats));
 };
 

@@ -2,7 +2,7 @@
  * The Zaqar REST API v2 on fastify (reference §4). `createHttpServer` builds a ready-to-listen
  * instance; the caller owns `listen()` and `close()`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { installBodyParser } from './body.js';
 import type { HttpDeps } from './deps.js';
 import { installErrorHandling } from './error-handler.js';
@@ -21,6 +21,30 @@ export type { HttpDeps } from './deps.js';
 const MIN_READ_CAP = 1024 * 1024;
 
 /**
+ * fastify's two lines per request ("incoming request", "request completed") at the default
+ * `info` level cost a third or more of the post rate: they are written only when `verbose()`
+ * (LOG_LEVEL debug or trace). Everything else fastify logs about a request (a response that
+ * failed while being written, stream and serializer errors) is kept at every level.
+ */
+class QuietRequestLog extends LogController {
+  readonly #verbose: () => boolean;
+
+  constructor(verbose: () => boolean) {
+    super();
+    this.#verbose = verbose;
+  }
+
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.#verbose()) super.incomingRequest(request, reply, metadata);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (error !== null && error !== undefined) super.requestCompleted(error, request, reply, metadata);
+    else if (this.#verbose()) super.requestCompleted(error, request, reply, metadata);
+  }
+}
+
+/**
  * Builds the REST v2 server (not listening). Every JSON body is written by `pyJson`, errors are
  * `{"title", "description"}`, and Zaqar's before-hooks run on every routed request.
  */
@@ -32,10 +56,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     routerOptions: { maxParamLength: 1024 },
     // Bodies are read by our own parser up to its cap; fastify's limit must not fire first.
     bodyLimit: Number.MAX_SAFE_INTEGER,
-    // fastify's two lines per request ("incoming request", "request completed") at the default
-    // `info` level cost a third or more of the post rate; they are kept for LOG_LEVEL=debug or
-    // trace. Errors are still logged by our error handler (5xx at error, HTTP-layer 4xx at info).
-    logController: new LogController({ disableRequestLogging: () => !deps.logger.isLevelEnabled('debug') }),
+    logController: new QuietRequestLog(() => deps.logger.isLevelEnabled('debug')),
   });
   app.decorateRequest('zaqarContext', null);
   installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));

@@ -1,5 +1,20 @@
-# Shared by rest-diff.sh and ws-diff.sh (sourced, not run). Uses the caller's $python, $tools
-# and $out, and its norm() function; sets $status to 1 when a comparison differs.
+# Shared by rest-diff.sh and ws-diff.sh (sourced first, not run). Sets $root, $python and the
+# reference to compare with ($ref, $tools, $captures: $ZAQAR_REFERENCE, else ../shared/reference
+# next to the checkout, else the vendored copy in test/fixtures/compat/reference). Its functions
+# use the caller's $out and norm(); compare() sets $status to 1 when a comparison differs.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+python=${PYTHON:-/usr/bin/python3}
+
+if [ -n "${ZAQAR_REFERENCE:-}" ]; then
+  ref=$ZAQAR_REFERENCE
+elif [ -d "$root/../shared/reference/capture-tools" ]; then
+  ref=$root/../shared/reference
+else
+  ref=$root/test/fixtures/compat/reference
+fi
+tools=$ref/capture-tools
+captures=$ref/captures
 
 status=0
 

@@ -29,19 +29,8 @@
 #     fetch sends that name in lower case; normalize.sh only masks `Content-Length`).
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-python=${PYTHON:-/usr/bin/python3}
-
-if [ -n "${ZAQAR_REFERENCE:-}" ]; then
-  ref=$ZAQAR_REFERENCE
-elif [ -d "$root/../shared/reference/capture-tools" ]; then
-  ref=$root/../shared/reference
-else
-  ref=$root/test/fixtures/compat/reference
-fi
-tools=$ref/capture-tools
-captures=$ref/captures
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -84,8 +73,6 @@ norm() {
   ' | sed -E -e 's#http://[0-9.]+:[0-9]+/(plain|tmpl)#http://<hook>/\1#g' -e "s/('content-length': ')[0-9]+/\1N/g"
 }
 
-# shellcheck source=common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 for part in "${parts[@]}"; do
   case $part in

@@ -27,19 +27,8 @@
 # so it follows the ids a run generates), is compared as captured.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-python=${PYTHON:-/usr/bin/python3}
-
-if [ -n "${ZAQAR_REFERENCE:-}" ]; then
-  ref=$ZAQAR_REFERENCE
-elif [ -d "$root/../shared/reference/capture-tools" ]; then
-  ref=$root/../shared/reference
-else
-  ref=$root/test/fixtures/compat/reference
-fi
-tools=$ref/capture-tools
-captures=$ref/captures
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -80,8 +69,6 @@ norm() {
     -e "s#([\"']subscriber[\"']: [\"']http://[^:/\"']+):[0-9]+/<uuid>([\"'])#\1:<port>/<uuid>\2#g"
 }
 
-# shellcheck source=common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 for part in "${parts[@]}"; do
   case $part in

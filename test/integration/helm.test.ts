@@ -466,7 +466,7 @@ describe.skipIf(source === undefined)('helm chart', () => {
       expect(config.validation.queueSchemas).toEqual([{ pattern: 'tripleo*', schema: 'tripleo-workflow-message-v1' }]);
 
       const monitor = only<ServiceMonitor>(objects, 'ServiceMonitor');
-      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/_metrics' })]);
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
     });
 
     it('rolls the pods when the config changes, and only then', async () => {

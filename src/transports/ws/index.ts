@@ -3,3 +3,4 @@
  */
 export { createWsServer } from './server.js';
 export type { WsDeps, WsServer } from './server.js';
+export type { WsTelemetry } from './connection.js';

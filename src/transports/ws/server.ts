@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Limits } from '../../core/limits.js';
 import type { ZaqarService } from '../../core/types.js';
-import { Connection } from './connection.js';
+import { Connection, type WsTelemetry } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { NotificationHub } from './notifications.js';
 
@@ -28,6 +28,8 @@ export interface WsDeps {
   heartbeatIntervalMs?: number;
   /** Bytes of unsent data after which a slow subscriber is closed with 1008, default 4 MiB. */
   maxBufferedBytes?: number;
+  /** Told of requests, notifications, cut-offs and replays (metrics). */
+  telemetry?: WsTelemetry;
 }
 
 export interface WsServer {
@@ -97,6 +99,7 @@ export function createWsServer(deps: WsDeps): WsServer {
       logger,
       subscriberUrl: `${notifyBase}/${id}`,
       maxBufferedBytes,
+      ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),
     });
     open.add(conn);
     heartbeat.add(socket);

@@ -14,6 +14,8 @@ export interface BoundPorts {
 
 export class LogEvents {
   readonly #log: Logger;
+  /** Last backend state logged: an outage is one error line when it starts, one info line when it ends. */
+  #backendUp: boolean | undefined;
 
   constructor(logger: Logger) {
     this.#log = logger;
@@ -43,7 +45,10 @@ export class LogEvents {
   }
 
   backendStatus(name: string, status: BackendStatus): void {
-    if (status.type === 'up') this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
+    const up = status.type === 'up';
+    if (this.#backendUp === up) return;
+    this.#backendUp = up;
+    if (up) this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
     else this.#log.error({ event: 'backend_down', backend: name, err: status.cause }, `backend ${name} down`);
   }
 

@@ -4,6 +4,8 @@
  * nothing; `start()` does the I/O (schemas, backend, listeners); `close()` undoes it in
  * order.
  */
+import { readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -44,7 +46,7 @@ import {
 } from './observability/index.js';
 import { WebhookDispatcher } from './notifications/index.js';
 import { createHttpServer } from './transports/http/index.js';
-import { createWsServer, type WsTelemetry } from './transports/ws/index.js';
+import { createWsServer, type TlsMaterial, type WsTelemetry } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
 
 /** Replaceable collaborators, for tests and embedding. Anything omitted is built from config. */
@@ -168,7 +170,7 @@ class Application implements App {
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
-    this.http = createHttpServer({ service: countingService(this.service, this.metrics, 'rest'), limits: config.limits, logger: this.logger, schemas: this.#schemas });
+    this.http = createHttpServer({ service: countingService(this.service, this.metrics, 'rest'), limits: config.limits, logger: this.logger, schemas: this.#schemas, tls: config.server.tls !== undefined });
     this.http.addHook('onResponse', (request, reply, done) => {
       const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
       this.metrics.inc(HTTP_REQUESTS, labels);
@@ -180,6 +182,7 @@ class Application implements App {
     this.#ws = createWsServer({
       service: countingService(this.service, this.metrics, 'ws'),
       telemetry: this.#wsTelemetry(),
+      tls: config.server.tls !== undefined,
       limits: config.limits,
       logger: this.logger,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
@@ -264,13 +267,18 @@ class Application implements App {
           this.#events.backendStatus(this.backend.name, status);
         }),
       );
-      const { host, restPort, wsPort } = this.config.server;
+      const { host, restPort, wsPort, tls: tlsFiles } = this.config.server;
+      let tls: TlsMaterial | undefined;
+      if (tlsFiles !== undefined) {
+        tls = { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
+        (this.http.server as unknown as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+      }
       await this.http.listen({ port: restPort, host });
       const ports: BoundPorts = {
         restPort: (this.http.server.address() as AddressInfo).port,
-        wsPort: await this.#ws.listen(wsPort, host),
+        wsPort: await this.#ws.listen(wsPort, host, tls),
       };
-      this.#events.listening(host, ports);
+      this.#events.listening(host, ports, tls !== undefined);
       this.#resolveListening(ports);
       await this.service.start();
       this.health.setBackendStatus(this.backend.status());

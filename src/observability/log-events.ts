@@ -32,10 +32,11 @@ export class LogEvents {
     this.#log.info({ event: 'schemas_loaded', count, schemaDir: schemaDir ?? null }, `${count} message schemas loaded`);
   }
 
-  listening(host: string, ports: BoundPorts): void {
+  listening(host: string, ports: BoundPorts, tls = false): void {
+    const s = tls ? 's' : '';
     this.#log.info(
-      { event: 'listening', host, restPort: ports.restPort, wsPort: ports.wsPort },
-      `listening: REST on http://${hostForUrl(host)}:${ports.restPort}, WebSocket on ws://${hostForUrl(host)}:${ports.wsPort}`,
+      { event: 'listening', host, restPort: ports.restPort, wsPort: ports.wsPort, tls },
+      `listening: REST on http${s}://${hostForUrl(host)}:${ports.restPort}, WebSocket on ws${s}://${hostForUrl(host)}:${ports.wsPort}`,
     );
   }
 

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -30,11 +31,18 @@ export interface WsDeps {
   maxBufferedBytes?: number;
   /** Told of requests, notifications, cut-offs and replays (metrics). */
   telemetry?: WsTelemetry;
+  /** Serve WSS: `listen` then needs the key and certificate. */
+  tls?: boolean;
+}
+
+export interface TlsMaterial {
+  readonly key: Buffer;
+  readonly cert: Buffer;
 }
 
 export interface WsServer {
   /** Listens; resolves with the bound port (`0` picks a free one). */
-  listen(port: number, host: string): Promise<number>;
+  listen(port: number, host: string, tls?: TlsMaterial): Promise<number>;
   /** Closes every connection (1001), deletes their subscriptions, stops listening. Idempotent. */
   close(): Promise<void>;
   /** Open WebSocket connections. */
@@ -70,7 +78,7 @@ export function createWsServer(deps: WsDeps): WsServer {
     clientTracking: false,
     maxPayload: deps.maxFrameBytes ?? deps.limits.maxMessagesPostSize + 64 * 1024,
   });
-  const http = createServer(onPlainRequest);
+  const http = deps.tls === true ? createHttpsServer({}, onPlainRequest) : createServer(onPlainRequest);
   let notifyBase = 'http://localhost:0';
   let closing: Promise<void> | null = null;
 
@@ -113,7 +121,11 @@ export function createWsServer(deps: WsDeps): WsServer {
     logger.debug('ws: connection opened');
   }
 
-  async function listen(port: number, host: string): Promise<number> {
+  async function listen(port: number, host: string, tls?: TlsMaterial): Promise<number> {
+    if (deps.tls === true) {
+      if (tls === undefined) throw new Error('a TLS WebSocket server needs its key and certificate');
+      (http as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+    }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {

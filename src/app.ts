@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBackend, RabbitMqBackend, type ForeignDelivery } from './backends/index.js';
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import { createZaqarService, type ZaqarEngine } from './core/engine.js';
 import type { Backend, Clock, IdSource, MessageValidator, SchemaCatalog } from './core/ports.js';
 import type { Json, ZaqarService } from './core/types.js';
@@ -301,10 +301,18 @@ class Application implements App {
   async #loadSchemas(): Promise<void> {
     if (this.#schemasGiven) return;
     const { schemaDir, queueSchemas } = this.config.validation;
-    const registry = await loadSchemaRegistry({
-      queueSchemas,
-      ...(schemaDir === undefined ? {} : { extraDir: schemaDir }),
-    });
+    let registry: Awaited<ReturnType<typeof loadSchemaRegistry>>;
+    try {
+      registry = await loadSchemaRegistry({
+        queueSchemas,
+        ...(schemaDir === undefined ? {} : { extraDir: schemaDir }),
+      });
+    } catch (err) {
+      // A binding to a schema that does not exist, or a bad schema file: a configuration problem.
+      const message = err instanceof Error ? err.message : String(err);
+      const path = /unknown schema/.test(message) ? 'validation.queueSchemas' : 'validation.schemaDir';
+      throw new ConfigError([{ path, source: path === 'validation.queueSchemas' ? 'env QUEUE_SCHEMAS' : 'env SCHEMA_DIR', message }]);
+    }
     this.#schemas.set(registry);
     this.#events.schemasLoaded(registry.list().length, schemaDir);
   }

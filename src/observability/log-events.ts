@@ -74,6 +74,11 @@ export class LogEvents {
   }
 
   startFailed(err: unknown): void {
+    // A configuration problem is the operator's to fix: its message, without a stack.
+    if (err instanceof Error && (err as { code?: unknown }).code === 'ZQR_ERR_CONFIG_INVALID') {
+      this.#log.fatal({ event: 'start_failed', code: 'ZQR_ERR_CONFIG_INVALID' }, `start failed: ${err.message}`);
+      return;
+    }
     this.#log.fatal({ event: 'start_failed', err }, 'start failed');
   }
 

@@ -258,6 +258,12 @@ async function helm(args: readonly string[]): Promise<Run> {
   return run(helmBin, args);
 }
 
+interface SchemaNode {
+  readonly type?: string;
+  readonly minimum?: number;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
 /** `helm template` of the chart; rejects with helm's message when it fails. */
 async function render(args: readonly string[]): Promise<{ readonly text: string; readonly objects: readonly K8sObject[] }> {
   const out = await helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...args]);
@@ -484,6 +490,30 @@ describe.skipIf(source === undefined)('helm chart', () => {
       const shortGrace = await helm(['template', RELEASE, CHART, '--values', RABBITMQ_VALUES, '--set', 'termination.gracePeriodSeconds=15']);
       expect(shortGrace.code).not.toBe(0);
       expect(shortGrace.stderr).toMatch(/termination\.gracePeriodSeconds \(15\) must exceed/);
+    });
+
+    it('refuses limits the service would refuse at boot (min <= default <= max, app defaults for the rest)', async () => {
+      const short = await helm(['template', RELEASE, CHART, '--set', 'config.limits.defaultMessageTtl=10']);
+      expect(short.code).not.toBe(0);
+      expect(short.stderr).toMatch(/config\.limits\.defaultMessageTtl must be between 60 and 1209600 \(got 10\)/);
+      const page = await helm(['template', RELEASE, CHART, '--set', 'config.limits.maxMessagesPerPage=5']);
+      expect(page.code).not.toBe(0);
+      expect(page.stderr).toMatch(/config\.limits\.defaultPageSize must be between 1 and 5/);
+      // Lowering the minimum with it makes the same default acceptable, to the chart and to the app.
+      const both = await render(['--set', 'config.limits.defaultMessageTtl=10', '--set', 'config.limits.minMessageTtl=5']);
+      expect(podConfig(both.objects).limits.defaultMessageTtl).toBe(10);
+    });
+
+    it('values.schema.json knows every limit of the config schema, with the same type and minimum', async () => {
+      const config = JSON.parse(await readFile(join(ROOT, 'schemas', 'config.schema.json'), 'utf8')) as SchemaNode;
+      const values = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8')) as SchemaNode;
+      const appLimits = config.properties?.['limits']?.properties ?? {};
+      const chartLimits = values.properties?.['config']?.properties?.['limits']?.properties ?? {};
+      expect(Object.keys(appLimits).length).toBeGreaterThan(10);
+      for (const [key, node] of Object.entries(appLimits)) {
+        expect(chartLimits[key], `values.schema.json config.limits.${key}`).toMatchObject({ type: node.type, minimum: node.minimum });
+      }
+      expect(Object.keys(chartLimits).sort()).toEqual(Object.keys(appLimits).sort());
     });
 
     it('rejects settings the chart owns or does not know (values.schema.json)', async () => {

@@ -5,7 +5,9 @@
 # The Helm chart in helm/zaqar-bridge/ expects this layout (non-root uid 1000, read-only root
 # filesystem, schemas/ next to dist/).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 LTS. TODO(lead): pin by digest (node:22-bookworm-slim@sha256:…); the digest could not
+# be looked up from this build environment (no registry access), so the tag is pinned for now.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: install everything, compile, then drop the dev dependencies ----
 FROM ${NODE_IMAGE} AS build

@@ -4,19 +4,39 @@
  * nothing; `start()` does the I/O (schemas, backend, listeners); `close()` undoes it in
  * order.
  */
+import { readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createBackend, RabbitMqBackend, type ForeignDelivery } from './backends/index.js';
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import { createZaqarService, type ZaqarEngine } from './core/engine.js';
 import type { Backend, Clock, IdSource, MessageValidator, SchemaCatalog } from './core/ports.js';
-import type { Json } from './core/types.js';
+import type { Json, ZaqarService } from './core/types.js';
 import {
   createLogger,
   createMetrics,
+  BROKER_RECONNECTS,
+  BROKER_UP,
+  CLAIMS,
   CORE_EVENTS,
+  DEAD_LETTERED,
   FOREIGN_REJECTED,
+  HTTP_DURATION,
+  HTTP_REQUESTS,
+  MESSAGES_CLAIMED,
+  MESSAGES_POSTED,
+  NOTIFICATIONS,
+  PUBLISH_CONFIRM,
+  QUEUES_HELD,
+  REPLAYED_MESSAGES,
+  REPLAYS,
+  SLOW_CLIENT_CUTOFFS,
+  WS_CONNECTIONS,
+  WS_DURATION,
+  WS_REQUESTS,
+  WS_SUBSCRIPTIONS,
   HealthState,
   LogEvents,
   registerHealthRoutes,
@@ -26,7 +46,7 @@ import {
 } from './observability/index.js';
 import { WebhookDispatcher } from './notifications/index.js';
 import { createHttpServer } from './transports/http/index.js';
-import { createWsServer } from './transports/ws/index.js';
+import { createWsServer, type TlsMaterial, type WsTelemetry } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
 
 /** Replaceable collaborators, for tests and embedding. Anything omitted is built from config. */
@@ -42,6 +62,8 @@ export interface AppOverrides {
    * `schemas/messages/` plus `config.validation` (operator directory and queue bindings).
    */
   readonly schemas?: MessageValidator & SchemaCatalog;
+  /** Node/process default metrics in this app's registry; default true. */
+  readonly defaultMetrics?: boolean;
 }
 
 /** A built application. */
@@ -56,7 +78,7 @@ export interface App {
    */
   readonly http: FastifyInstance;
   readonly health: HealthState;
-  /** Counters served on `GET /_metrics`. */
+  /** Prometheus metrics served on `GET /metrics` (and `GET /_metrics`). */
   readonly metrics: Metrics;
   /** Open WebSocket connections. */
   wsConnectionCount(): number;
@@ -101,7 +123,7 @@ class Application implements App {
   readonly service: ZaqarEngine;
   readonly http: FastifyInstance;
   readonly health: HealthState;
-  readonly metrics: Metrics = createMetrics();
+  readonly metrics: Metrics;
   readonly #events: LogEvents;
   readonly #ws: ReturnType<typeof createWsServer>;
   readonly #webhooks: WebhookDispatcher;
@@ -120,6 +142,7 @@ class Application implements App {
 
   constructor(config: Config, overrides: AppOverrides) {
     this.config = config;
+    this.metrics = createMetrics(overrides.defaultMetrics === false ? { defaultMetrics: false } : {});
     // Nobody may be waiting for `listening()`; a failed start is reported by start() itself.
     this.#listening.catch(() => undefined);
     this.logger = overrides.logger ?? createLogger({ level: config.log.level });
@@ -143,19 +166,63 @@ class Application implements App {
         this.#events.coreDiagnostic(d);
         this.metrics.inc(CORE_EVENTS, { event: d.type });
       },
+      deadLettered: (count) => this.metrics.inc(DEAD_LETTERED, {}, count),
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
-    this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas });
+    this.http = createHttpServer({ service: countingService(this.service, this.metrics, 'rest'), limits: config.limits, logger: this.logger, schemas: this.#schemas, tls: config.server.tls !== undefined });
+    this.http.addHook('onResponse', (request, reply, done) => {
+      const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
+      this.metrics.inc(HTTP_REQUESTS, labels);
+      this.metrics.observe(HTTP_DURATION, labels, reply.elapsedTime / 1000);
+      done();
+    });
     registerHealthRoutes(this.http, this.health, this.metrics);
+    this.#registerGauges();
     this.#ws = createWsServer({
-      service: this.service,
+      service: countingService(this.service, this.metrics, 'ws'),
+      telemetry: this.#wsTelemetry(),
+      tls: config.server.tls !== undefined,
       limits: config.limits,
       logger: this.logger,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
       ...(config.ws.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.ws.maxFrameBytes }),
       ...(config.ws.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: config.ws.maxBufferedBytes }),
     });
+  }
+
+  #wsSubscriptions = 0;
+  #backendWasDown = false;
+
+  #wsTelemetry(): WsTelemetry {
+    const m = this.metrics;
+    return {
+      request: (action, status, seconds) => {
+        const labels = { action, status: String(status) };
+        m.inc(WS_REQUESTS, labels);
+        m.observe(WS_DURATION, labels, seconds);
+      },
+      notification: (outcome) => m.inc(NOTIFICATIONS, { outcome }),
+      slowClientCutOff: () => m.inc(SLOW_CLIENT_CUTOFFS),
+      replay: (replayed, gap) => {
+        m.inc(REPLAYS, { result: gap ? 'gap' : 'complete' });
+        m.inc(REPLAYED_MESSAGES, {}, replayed);
+      },
+      subscriptions: (delta) => {
+        this.#wsSubscriptions += delta;
+      },
+    };
+  }
+
+  /** Gauges read at each scrape. */
+  #registerGauges(): void {
+    const m = this.metrics;
+    m.gauge(WS_CONNECTIONS, 'Open WebSocket connections.', [], (set) => set({}, this.#ws.connectionCount));
+    m.gauge(WS_SUBSCRIPTIONS, 'Websocket subscriptions delivering to connections of this pod.', [], (set) => set({}, this.#wsSubscriptions));
+    m.gauge(QUEUES_HELD, 'Queue logs this pod holds folded in memory.', [], (set) => set({}, this.service.openQueues));
+    m.gauge(BROKER_UP, 'Whether the backend (RabbitMQ, or memory) is up: 1 up, 0 down.', ['backend'], (set) =>
+      set({ backend: this.backend.name }, this.backend.status().type === 'up' ? 1 : 0),
+    );
   }
 
   wsConnectionCount(): number {
@@ -191,17 +258,27 @@ class Application implements App {
       await this.#loadSchemas();
       this.#unsubscribe.push(
         this.backend.onStatus((status) => {
+          if (status.type === 'down') this.#backendWasDown = true;
+          else if (this.#backendWasDown) {
+            this.#backendWasDown = false;
+            this.metrics.inc(BROKER_RECONNECTS);
+          }
           this.health.setBackendStatus(status);
           this.#events.backendStatus(this.backend.name, status);
         }),
       );
-      const { host, restPort, wsPort } = this.config.server;
+      const { host, restPort, wsPort, tls: tlsFiles } = this.config.server;
+      let tls: TlsMaterial | undefined;
+      if (tlsFiles !== undefined) {
+        tls = { cert: await readFile(tlsFiles.certFile), key: await readFile(tlsFiles.keyFile) };
+        (this.http.server as unknown as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+      }
       await this.http.listen({ port: restPort, host });
       const ports: BoundPorts = {
         restPort: (this.http.server.address() as AddressInfo).port,
-        wsPort: await this.#ws.listen(wsPort, host),
+        wsPort: await this.#ws.listen(wsPort, host, tls),
       };
-      this.#events.listening(host, ports);
+      this.#events.listening(host, ports, tls !== undefined);
       this.#resolveListening(ports);
       await this.service.start();
       this.health.setBackendStatus(this.backend.status());
@@ -224,10 +301,18 @@ class Application implements App {
   async #loadSchemas(): Promise<void> {
     if (this.#schemasGiven) return;
     const { schemaDir, queueSchemas } = this.config.validation;
-    const registry = await loadSchemaRegistry({
-      queueSchemas,
-      ...(schemaDir === undefined ? {} : { extraDir: schemaDir }),
-    });
+    let registry: Awaited<ReturnType<typeof loadSchemaRegistry>>;
+    try {
+      registry = await loadSchemaRegistry({
+        queueSchemas,
+        ...(schemaDir === undefined ? {} : { extraDir: schemaDir }),
+      });
+    } catch (err) {
+      // A binding to a schema that does not exist, or a bad schema file: a configuration problem.
+      const message = err instanceof Error ? err.message : String(err);
+      const path = /unknown schema/.test(message) ? 'validation.queueSchemas' : 'validation.schemaDir';
+      throw new ConfigError([{ path, source: path === 'validation.queueSchemas' ? 'env QUEUE_SCHEMAS' : 'env SCHEMA_DIR', message }]);
+    }
     this.#schemas.set(registry);
     this.#events.schemasLoaded(registry.list().length, schemaDir);
   }
@@ -241,6 +326,7 @@ class Application implements App {
     if (!(backend instanceof RabbitMqBackend)) return;
     this.#unsubscribe.push(backend.onDiagnostic((d) => this.#events.backendDiagnostic(d)));
     this.#unsubscribe.push(backend.onForeignMessage((d) => this.#ingest(d)));
+    this.#unsubscribe.push(backend.onPublishConfirmed((seconds) => this.metrics.observe(PUBLISH_CONFIRM, {}, seconds)));
   }
 
   /**
@@ -266,6 +352,7 @@ class Application implements App {
     });
     switch (outcome.type) {
       case 'stored':
+        this.metrics.inc(MESSAGES_POSTED, { path: 'ingress' });
         delivery.ack();
         return;
       case 'dead_lettered':
@@ -307,6 +394,33 @@ class Application implements App {
     this.#events.closed(Date.now() - startedAt);
     if (failures.length > 0) throw new AggregateError(failures, `${failures.length} shutdown step(s) failed`);
   }
+}
+
+/**
+ * The service as a transport sees it, counting what it posts and claims (messages posted per
+ * path, claims per transport). Every other call goes straight to the engine.
+ */
+function countingService(service: ZaqarService, metrics: Metrics, path: 'rest' | 'ws'): ZaqarService {
+  const postMessages: ZaqarService['postMessages'] = async (ctx, queue, messages) => {
+    const ids = await service.postMessages(ctx, queue, messages);
+    metrics.inc(MESSAGES_POSTED, { path }, ids.length);
+    return ids;
+  };
+  const createClaim: ZaqarService['createClaim'] = async (ctx, queue, opts) => {
+    const claim = await service.createClaim(ctx, queue, opts);
+    metrics.inc(CLAIMS, { transport: path });
+    metrics.inc(MESSAGES_CLAIMED, { transport: path }, claim.messages.length);
+    return claim;
+  };
+  const overrides: Partial<Record<keyof ZaqarService, unknown>> = { postMessages, createClaim };
+  return new Proxy(service, {
+    get(target, prop) {
+      const own = typeof prop === 'string' ? overrides[prop as keyof ZaqarService] : undefined;
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
  * {@link ConfigError}; nothing is half-applied.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import { redactUrl } from '../observability/redact.js';
 import { CONFIG_FILE_VAR, ENV_VARS, readEnv, type Env } from './env.js';
@@ -75,8 +76,11 @@ function validateConfig(data: unknown, ctx: ValidateContext): Config {
   const validate = compileSchema();
   if (!validate(data)) {
     for (const e of validate.errors ?? []) ctx.issues.push(toIssue(e, data, ctx.sourceOf));
-  } else {
-    for (const issue of crossFieldIssues(data as Config)) ctx.issues.push({ ...issue, source: ctx.sourceOf(issue.path) });
+  }
+  // Also when the schema found problems: every problem is reported at once.
+  const reported = new Set(ctx.issues.map((i) => i.path));
+  for (const issue of crossFieldIssues(data)) {
+    if (!reported.has(issue.path)) ctx.issues.push({ ...issue, source: ctx.sourceOf(issue.path) });
   }
   if (ctx.issues.length > 0) throw new ConfigError(ctx.issues);
   return deepFreeze(data as Config);
@@ -114,9 +118,33 @@ function readConfigFile(path: string, readFile: (p: string) => string): { value:
   return { value };
 }
 
-/** Cross-field rules JSON Schema draft-07 cannot express: min ≤ default ≤ max. */
-function crossFieldIssues(config: Config): Omit<ConfigIssue, 'source'>[] {
-  const l = config.limits;
+/** A bind address: an IP address or a DNS name (RFC 1123 labels). */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/**
+ * Rules JSON Schema draft-07 cannot express: min ≤ default ≤ max, a bind address that can be
+ * bound. Runs on data the schema may have refused elsewhere: each rule checks its own types.
+ */
+function crossFieldIssues(data: unknown): Omit<ConfigIssue, 'source'>[] {
+  const issues: Omit<ConfigIssue, 'source'>[] = [];
+  const server = isObject(data) ? data['server'] : undefined;
+  const host = isObject(server) ? server['host'] : undefined;
+  if (typeof host === 'string' && host !== '' && isIP(host) === 0 && !HOSTNAME.test(host)) {
+    issues.push({ path: 'server.host', message: `must be an IP address or a host name (got ${JSON.stringify(host)})` });
+  }
+  const limits = isObject(data) ? data['limits'] : undefined;
+  if (!isObject(limits)) return issues;
+  const num = (k: string): number => {
+    const v = limits[k];
+    return typeof v === 'number' ? v : Number.NaN;
+  };
+  const l = {
+    minMessageTtl: num('minMessageTtl'), defaultMessageTtl: num('defaultMessageTtl'), maxMessageTtl: num('maxMessageTtl'),
+    minClaimTtl: num('minClaimTtl'), defaultClaimTtl: num('defaultClaimTtl'), maxClaimTtl: num('maxClaimTtl'),
+    minClaimGrace: num('minClaimGrace'), defaultClaimGrace: num('defaultClaimGrace'), maxClaimGrace: num('maxClaimGrace'),
+    minSubscriptionTtl: num('minSubscriptionTtl'), defaultSubscriptionTtl: num('defaultSubscriptionTtl'),
+    defaultPageSize: num('defaultPageSize'), maxMessagesPerPage: num('maxMessagesPerPage'),
+  };
   const triples: [string, number, number, number][] = [
     ['defaultMessageTtl', l.minMessageTtl, l.defaultMessageTtl, l.maxMessageTtl],
     ['defaultClaimTtl', l.minClaimTtl, l.defaultClaimTtl, l.maxClaimTtl],
@@ -124,12 +152,12 @@ function crossFieldIssues(config: Config): Omit<ConfigIssue, 'source'>[] {
     ['defaultSubscriptionTtl', l.minSubscriptionTtl, l.defaultSubscriptionTtl, Number.POSITIVE_INFINITY],
     ['defaultPageSize', 1, l.defaultPageSize, l.maxMessagesPerPage],
   ];
-  return triples
+  return issues.concat(triples
     .filter(([, min, value, max]) => value < min || value > max)
     .map(([key, min, value, max]) => ({
       path: `limits.${key}`,
       message: `must be between ${min} and ${max === Number.POSITIVE_INFINITY ? 'infinity' : max} (got ${value})`,
-    }));
+    })));
 }
 
 function toIssue(e: ErrorObject, data: unknown, sourceOf: (path: string) => string): ConfigIssue {

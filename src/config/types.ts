@@ -43,6 +43,8 @@ export interface Config {
     readonly restPort: number;
     /** WebSocket port; default 9000; 0 = any free port. */
     readonly wsPort: number;
+    /** PEM files: when set, both listeners serve TLS (HTTPS, WSS). */
+    readonly tls?: { readonly certFile: string; readonly keyFile: string };
   };
   readonly backend: BackendConfig;
   readonly log: { readonly level: LogLevel };

@@ -64,6 +64,8 @@ export interface EngineDeps {
   readonly catalogSnapshots?: Partial<CatalogSnapshotPolicy>;
   /** Told of what the core does on its own (catalogue snapshots, restores); for logs. */
   readonly diagnostics?: (d: CoreDiagnostic) => void;
+  /** Told how many messages each move to a dead-letter queue carried, once done; for metrics. */
+  readonly deadLettered?: (count: number) => void;
 }
 
 export { DEFAULT_CATALOG_SNAPSHOTS, type CatalogSnapshotPolicy, type CoreDiagnostic };
@@ -108,6 +110,7 @@ class Engine implements ZaqarEngine {
   readonly #timeoutMs: number;
   readonly #idleQueueMs: number;
   readonly #posted: PostedSink | undefined;
+  readonly #deadLettered: ((count: number) => void) | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #report: (d: CoreDiagnostic) => void;
   readonly #snapshots: CatalogSnapshotter;
@@ -128,6 +131,7 @@ class Engine implements ZaqarEngine {
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#posted = deps.posted;
+    this.#deadLettered = deps.deadLettered;
     const report = deps.diagnostics;
     this.#report = (d) => {
       try {
@@ -525,6 +529,7 @@ class Engine implements ZaqarEngine {
     const messages = moved.map((m) => (ttl === null ? m : { ...m, ttl }));
     await this.#write(project, dlq, { type: 'post', clientId: null, messages }, `dead-letter:${queue}:${claimId}`);
     await this.#write(project, queue, { type: 'dead_lettered', claimId });
+    this.#deadLettered?.(moved.length);
   }
 
   async getClaim(ctx: RequestContext, queue: string, claimId: string): Promise<ClaimView> {

@@ -6,16 +6,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { HealthState } from './health-state.js';
-import { METRICS_PATH, type Metrics } from './metrics.js';
+import { LEGACY_METRICS_PATH, METRICS_PATH, type Metrics } from './metrics.js';
 
 export const HEALTH_LIVE_PATH = '/_health/live';
 export const HEALTH_READY_PATH = '/_health/ready';
 
 export function registerHealthRoutes(server: FastifyInstance, health: HealthState, metrics?: Metrics): void {
   if (metrics !== undefined) {
-    server.get(METRICS_PATH, { logLevel: 'warn' }, async (_request, reply) =>
-      reply.code(200).header('content-type', 'text/plain; version=0.0.4').send(metrics.render()),
-    );
+    for (const path of [METRICS_PATH, LEGACY_METRICS_PATH]) {
+      server.get(path, { logLevel: 'warn' }, async (_request, reply) =>
+        reply.code(200).header('content-type', metrics.contentType).send(await metrics.render()),
+      );
+    }
   }
   server.get(HEALTH_LIVE_PATH, { logLevel: 'warn' }, async (_request, reply) => {
     return reply.code(200).send(health.snapshot());

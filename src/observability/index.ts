@@ -4,4 +4,4 @@ export { LogEvents, type BoundPorts } from './log-events.js';
 export { redactUrl, REDACTED } from './redact.js';
 export { HealthState, type HealthSnapshot } from './health-state.js';
 export { registerHealthRoutes, HEALTH_LIVE_PATH, HEALTH_READY_PATH } from './health-routes.js';
-export { Metrics, createMetrics, CORE_EVENTS, FOREIGN_REJECTED, METRICS_PATH, WEBHOOK_DELIVERIES } from './metrics.js';
+export * from './metrics.js';

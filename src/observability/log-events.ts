@@ -14,6 +14,8 @@ export interface BoundPorts {
 
 export class LogEvents {
   readonly #log: Logger;
+  /** Last backend state logged: an outage is one error line when it starts, one info line when it ends. */
+  #backendUp: boolean | undefined;
 
   constructor(logger: Logger) {
     this.#log = logger;
@@ -30,10 +32,11 @@ export class LogEvents {
     this.#log.info({ event: 'schemas_loaded', count, schemaDir: schemaDir ?? null }, `${count} message schemas loaded`);
   }
 
-  listening(host: string, ports: BoundPorts): void {
+  listening(host: string, ports: BoundPorts, tls = false): void {
+    const s = tls ? 's' : '';
     this.#log.info(
-      { event: 'listening', host, restPort: ports.restPort, wsPort: ports.wsPort },
-      `listening: REST on http://${hostForUrl(host)}:${ports.restPort}, WebSocket on ws://${hostForUrl(host)}:${ports.wsPort}`,
+      { event: 'listening', host, restPort: ports.restPort, wsPort: ports.wsPort, tls },
+      `listening: REST on http${s}://${hostForUrl(host)}:${ports.restPort}, WebSocket on ws${s}://${hostForUrl(host)}:${ports.wsPort}`,
     );
   }
 
@@ -43,7 +46,10 @@ export class LogEvents {
   }
 
   backendStatus(name: string, status: BackendStatus): void {
-    if (status.type === 'up') this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
+    const up = status.type === 'up';
+    if (this.#backendUp === up) return;
+    this.#backendUp = up;
+    if (up) this.#log.info({ event: 'backend_up', backend: name }, `backend ${name} up`);
     else this.#log.error({ event: 'backend_down', backend: name, err: status.cause }, `backend ${name} down`);
   }
 
@@ -68,6 +74,11 @@ export class LogEvents {
   }
 
   startFailed(err: unknown): void {
+    // A configuration problem is the operator's to fix: its message, without a stack.
+    if (err instanceof Error && (err as { code?: unknown }).code === 'ZQR_ERR_CONFIG_INVALID') {
+      this.#log.fatal({ event: 'start_failed', code: 'ZQR_ERR_CONFIG_INVALID' }, `start failed: ${err.message}`);
+      return;
+    }
     this.#log.fatal({ event: 'start_failed', err }, 'start failed');
   }
 

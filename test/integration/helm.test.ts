@@ -258,6 +258,18 @@ async function helm(args: readonly string[]): Promise<Run> {
   return run(helmBin, args);
 }
 
+interface IngressSpec {
+  readonly ingressClassName?: string;
+  readonly tls?: unknown[];
+  readonly rules: { readonly host: string; readonly http: { readonly paths: { readonly path: string; readonly backend: { readonly service: { readonly port: { readonly name: string } } } }[] } }[];
+}
+
+interface SchemaNode {
+  readonly type?: string;
+  readonly minimum?: number;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
 /** `helm template` of the chart; rejects with helm's message when it fails. */
 async function render(args: readonly string[]): Promise<{ readonly text: string; readonly objects: readonly K8sObject[] }> {
   const out = await helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...args]);
@@ -466,7 +478,7 @@ describe.skipIf(source === undefined)('helm chart', () => {
       expect(config.validation.queueSchemas).toEqual([{ pattern: 'tripleo*', schema: 'tripleo-workflow-message-v1' }]);
 
       const monitor = only<ServiceMonitor>(objects, 'ServiceMonitor');
-      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/_metrics' })]);
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
     });
 
     it('rolls the pods when the config changes, and only then', async () => {
@@ -484,6 +496,89 @@ describe.skipIf(source === undefined)('helm chart', () => {
       const shortGrace = await helm(['template', RELEASE, CHART, '--values', RABBITMQ_VALUES, '--set', 'termination.gracePeriodSeconds=15']);
       expect(shortGrace.code).not.toBe(0);
       expect(shortGrace.stderr).toMatch(/termination\.gracePeriodSeconds \(15\) must exceed/);
+    });
+
+    it('refuses limits the service would refuse at boot (min <= default <= max, app defaults for the rest)', async () => {
+      const short = await helm(['template', RELEASE, CHART, '--set', 'config.limits.defaultMessageTtl=10']);
+      expect(short.code).not.toBe(0);
+      expect(short.stderr).toMatch(/config\.limits\.defaultMessageTtl must be between 60 and 1209600 \(got 10\)/);
+      const page = await helm(['template', RELEASE, CHART, '--set', 'config.limits.maxMessagesPerPage=5']);
+      expect(page.code).not.toBe(0);
+      expect(page.stderr).toMatch(/config\.limits\.defaultPageSize must be between 1 and 5/);
+      // Lowering the minimum with it makes the same default acceptable, to the chart and to the app.
+      const both = await render(['--set', 'config.limits.defaultMessageTtl=10', '--set', 'config.limits.minMessageTtl=5']);
+      expect(podConfig(both.objects).limits.defaultMessageTtl).toBe(10);
+    });
+
+    it('values.schema.json knows every limit of the config schema, with the same type and minimum', async () => {
+      const config = JSON.parse(await readFile(join(ROOT, 'schemas', 'config.schema.json'), 'utf8')) as SchemaNode;
+      const values = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8')) as SchemaNode;
+      const appLimits = config.properties?.['limits']?.properties ?? {};
+      const chartLimits = values.properties?.['config']?.properties?.['limits']?.properties ?? {};
+      expect(Object.keys(appLimits).length).toBeGreaterThan(10);
+      for (const [key, node] of Object.entries(appLimits)) {
+        expect(chartLimits[key], `values.schema.json config.limits.${key}`).toMatchObject({ type: node.type, minimum: node.minimum });
+      }
+      expect(Object.keys(chartLimits).sort()).toEqual(Object.keys(appLimits).sort());
+    });
+
+    it('renders an optional Ingress: REST and WebSocket paths, TLS, WebSocket timeouts', async () => {
+      expect((await render([])).objects.filter((o) => o.kind === 'Ingress' || o.kind === 'NetworkPolicy')).toEqual([]);
+      const { objects } = await render([
+        '--set', 'ingress.enabled=true', '--set', 'ingress.host=zaqar.example.org', '--set', 'ingress.className=nginx',
+        '--set', 'ingress.tls.secretName=zaqar-tls', '--set', 'ingress.webSocketTimeoutSeconds=7200',
+      ]);
+      const ingress = only<K8sObject & { metadata: { annotations: Record<string, string> }; spec: IngressSpec }>(objects, 'Ingress');
+      expect(ingress.metadata.annotations).toMatchObject({
+        'nginx.ingress.kubernetes.io/proxy-read-timeout': '7200',
+        'nginx.ingress.kubernetes.io/proxy-send-timeout': '7200',
+        'haproxy.org/timeout-tunnel': '7200s',
+      });
+      expect(ingress.spec.ingressClassName).toBe('nginx');
+      expect(ingress.spec.tls).toEqual([{ secretName: 'zaqar-tls', hosts: ['zaqar.example.org'] }]);
+      expect(ingress.spec.rules).toEqual([{
+        host: 'zaqar.example.org',
+        http: { paths: [
+          { path: '/ws', pathType: 'Prefix', backend: { service: { name: expect.any(String), port: { name: 'ws' } } } },
+          { path: '/', pathType: 'Prefix', backend: { service: { name: expect.any(String), port: { name: 'http' } } } },
+        ] },
+      }]);
+      const split = await render(['--set', 'ingress.enabled=true', '--set', 'ingress.host=api.example.org', '--set', 'ingress.wsHost=ws.example.org']);
+      const rules = only<K8sObject & { spec: IngressSpec }>(split.objects, 'Ingress').spec.rules;
+      expect(rules.map((r) => [r.host, r.http.paths.map((p) => p.backend.service.port.name)])).toEqual([['api.example.org', ['http']], ['ws.example.org', ['ws']]]);
+      const noHost = await helm(['template', RELEASE, CHART, '--set', 'ingress.enabled=true']);
+      expect(noHost.code).not.toBe(0);
+      expect(noHost.stderr).toMatch(/ingress\.enabled needs ingress\.host/);
+    });
+
+    it('renders an optional NetworkPolicy: ingress from chosen namespaces, egress to DNS, RabbitMQ and extra CIDRs', async () => {
+      const { objects } = await render([
+        '--values', RABBITMQ_VALUES, '--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.ingressNamespaces={ingress-nginx,monitoring}',
+        '--set', 'networkPolicy.rabbitmq.namespaces={rabbitmq}', '--set', 'networkPolicy.extraEgress[0].cidr=10.1.0.0/24', '--set', 'networkPolicy.extraEgress[0].ports={5000,443}',
+      ]);
+      const policy = only<K8sObject & { spec: { policyTypes: string[]; ingress: { from: unknown[]; ports: unknown[] }[]; egress: { to: unknown[]; ports: { port: number | string; protocol: string }[] }[] } }>(objects, 'NetworkPolicy');
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec.ingress[0]?.from).toEqual([
+        { podSelector: {} },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ]);
+      expect(policy.spec.ingress[0]?.ports).toEqual([{ port: 'http', protocol: 'TCP' }, { port: 'ws', protocol: 'TCP' }]);
+      expect(policy.spec.egress.map((e) => e.ports.map((p) => p.port))).toEqual([[53, 53], [5672, 5671], [5000, 443]]);
+      expect(policy.spec.egress[1]?.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rabbitmq' } } }]);
+      expect(policy.spec.egress[2]?.to).toEqual([{ ipBlock: { cidr: '10.1.0.0/24' } }]);
+    });
+
+    it('passes topologySpreadConstraints to the pods', async () => {
+      const { objects } = await render(['--values', RABBITMQ_VALUES, '--set', 'topologySpreadConstraints[0].maxSkew=1', '--set', 'topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone', '--set', 'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway']);
+      const spec = only<Deployment>(objects, 'Deployment').spec.template.spec as unknown as { topologySpreadConstraints?: unknown[] };
+      expect(spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }]);
+    });
+
+    it('lints the new objects with --strict', async () => {
+      const out = await helm(['lint', '--strict', CHART, '--values', RABBITMQ_VALUES, '--set', 'ingress.enabled=true', '--set', 'ingress.host=zaqar.example.org', '--set', 'networkPolicy.enabled=true']);
+      expect(out.stderr + out.stdout).not.toMatch(/\[(ERROR|WARNING)\]/);
+      expect(out.code).toBe(0);
     });
 
     it('rejects settings the chart owns or does not know (values.schema.json)', async () => {

@@ -141,4 +141,30 @@ Refuses value combinations that would deploy something broken. Included by deplo
 {{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) }}
 {{- fail "podDisruptionBudget: set minAvailable or maxUnavailable, not both" }}
 {{- end }}
+{{- include "zaqar-bridge.validateLimits" . }}
+{{- end }}
+
+{{/*
+The app's cross-field rule min <= default <= max on config.limits, with the app's defaults
+(schemas/config.schema.json) for what is not set: refused here rather than crash-looping at boot.
+*/}}
+{{- define "zaqar-bridge.validateLimits" -}}
+{{- $l := .Values.config.limits | default dict }}
+{{- $rules := list
+  (list "defaultMessageTtl" "minMessageTtl" 60 "defaultMessageTtl" 3600 "maxMessageTtl" 1209600)
+  (list "defaultClaimTtl" "minClaimTtl" 60 "defaultClaimTtl" 300 "maxClaimTtl" 43200)
+  (list "defaultClaimGrace" "minClaimGrace" 60 "defaultClaimGrace" 60 "maxClaimGrace" 43200)
+  (list "defaultPageSize" "" 1 "defaultPageSize" 10 "maxMessagesPerPage" 20) }}
+{{- range $rules }}
+{{- $min := index . 2 }}{{- if and (ne (index . 1) "") (hasKey $l (index . 1)) }}{{- $min = index $l (index . 1) }}{{- end }}
+{{- $val := index . 4 }}{{- if hasKey $l (index . 3) }}{{- $val = index $l (index . 3) }}{{- end }}
+{{- $max := index . 6 }}{{- if hasKey $l (index . 5) }}{{- $max = index $l (index . 5) }}{{- end }}
+{{- if or (lt (int64 $val) (int64 $min)) (gt (int64 $val) (int64 $max)) }}
+{{- fail (printf "config.limits.%s must be between %d and %d (got %d): the service refuses it at boot" (index . 0) (int64 $min) (int64 $max) (int64 $val)) }}
+{{- end }}
+{{- end }}
+{{- $subMin := 60 }}{{- if hasKey $l "minSubscriptionTtl" }}{{- $subMin = index $l "minSubscriptionTtl" }}{{- end }}
+{{- if and (hasKey $l "defaultSubscriptionTtl") (lt (int64 (index $l "defaultSubscriptionTtl")) (int64 $subMin)) }}
+{{- fail (printf "config.limits.defaultSubscriptionTtl must be at least %d: the service refuses it at boot" (int64 $subMin)) }}
+{{- end }}
 {{- end }}

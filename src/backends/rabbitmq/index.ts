@@ -61,6 +61,7 @@ export class RabbitMqBackend implements Backend {
   readonly #conn: AmqpConnection;
   readonly #statusListeners = new Set<(status: BackendStatus) => void>();
   readonly #diagnosticListeners = new Set<(d: Diagnostic) => void>();
+  readonly #confirmListeners = new Set<(seconds: number) => void>();
   readonly #tails = new Map<string, Set<StreamTail>>();
   readonly #ingress: IngressConsumer;
   #unwatchConn: () => void;
@@ -124,6 +125,12 @@ export class RabbitMqBackend implements Backend {
   onStatus(listener: (status: BackendStatus) => void): () => void {
     this.#statusListeners.add(listener);
     return () => this.#statusListeners.delete(listener);
+  }
+
+  /** Told, for every confirmed publish, the seconds from publish to confirm (metrics); returns the unsubscribe function. */
+  onPublishConfirmed(listener: (seconds: number) => void): () => void {
+    this.#confirmListeners.add(listener);
+    return () => this.#confirmListeners.delete(listener);
   }
 
   /** Subscribes to {@link Diagnostic}s; returns the unsubscribe function. */
@@ -388,7 +395,7 @@ export class RabbitMqBackend implements Backend {
     await this.#nextTailsRegistered(stream);
     const headers = { 'x-zaqar-rid': rid };
     try {
-      await (await this.#getPublisher()).publish(stream, content, headers);
+      await this.#publishTimed(stream, content, headers);
     } catch (err) {
       if (err instanceof UnroutableError) {
         // Deleted behind our back since we declared it: declare again and retry once.
@@ -403,8 +410,18 @@ export class RabbitMqBackend implements Backend {
       } else {
         throw err;
       }
-      await (await this.#getPublisher()).publish(stream, content, headers);
+      await this.#publishTimed(stream, content, headers);
     }
+  }
+
+  /** Publishes and tells {@link onPublishConfirmed} listeners how long the confirm took. */
+  async #publishTimed(stream: string, content: Buffer, headers: Readonly<Record<string, string>>): Promise<void> {
+    const publisher = await this.#getPublisher();
+    const started = process.hrtime.bigint();
+    await publisher.publish(stream, content, headers);
+    if (this.#confirmListeners.size === 0) return;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const listener of this.#confirmListeners) listener(seconds);
   }
 
   /** Waits until every `next` tail of this stream has its consumer (see StreamTail.pendingNext). */

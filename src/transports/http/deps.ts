@@ -10,4 +10,6 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** JSON Schemas served under `/v2/schemas`; an empty list when absent. */
   readonly schemas?: SchemaCatalog;
+  /** Serve HTTPS; the key and certificate are set with `server.setSecureContext` before listening. */
+  readonly tls?: boolean;
 }

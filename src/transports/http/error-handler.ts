@@ -23,10 +23,37 @@ function send(reply: FastifyReply, status: number, body: Record<string, string> 
   void reply.send(Buffer.from(pyJson(body)));
 }
 
+/** Seconds a client is told to wait before retrying a 503 (`Retry-After`). */
+export const RETRY_AFTER_SECONDS = 5;
+/** At most one 503 warn line per server in this window (ms); the ones left out are counted in the next. */
+const UNAVAILABLE_LOG_WINDOW_MS = 10_000;
+
+const unavailableLog = new WeakMap<object, { last: number; suppressed: number }>();
+
+/**
+ * A 503 is the backend being away, which the outage's own error line already reports: one
+ * warn line without a stack per window, with how many were left out since the last one.
+ */
+function logUnavailable(request: FastifyRequest, code: string): void {
+  const now = Date.now();
+  const state = unavailableLog.get(request.server) ?? { last: -Infinity, suppressed: 0 };
+  unavailableLog.set(request.server, state);
+  if (now - state.last < UNAVAILABLE_LOG_WINDOW_MS) {
+    state.suppressed += 1;
+    return;
+  }
+  request.log.warn({ event: 'request_unavailable', code, suppressed: state.suppressed }, 'request answered 503: backend unavailable');
+  state.last = now;
+  state.suppressed = 0;
+}
+
 /** Renders any thrown value; returns nothing, the reply is sent. */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (isZaqarError(error)) {
-    if (error.status >= 500) request.log.error({ err: error }, 'zaqar error');
+    if (error.status === 503) {
+      logUnavailable(request, error.code);
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (error.status >= 500) request.log.error({ err: error }, 'zaqar error');
     send(reply, error.status, { title: error.title, description: error.description });
     return;
   }

@@ -2,6 +2,7 @@
  * The Zaqar REST API v2 on fastify (reference §4). `createHttpServer` builds a ready-to-listen
  * instance; the caller owns `listen()` and `close()`.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { installBodyParser } from './body.js';
 import type { HttpDeps } from './deps.js';
@@ -57,6 +58,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     // Bodies are read by our own parser up to its cap; fastify's limit must not fire first.
     bodyLimit: Number.MAX_SAFE_INTEGER,
     logController: new QuietRequestLog(() => deps.logger.isLevelEnabled('debug')),
+    ...(deps.tls === true ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => createHttpsServer({}, handler) } : {}),
   });
   app.decorateRequest('zaqarContext', null);
   installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
+import { isAction } from './actions.js';
 import { decodeFrame, encodeFrame } from './codec.js';
 import type { Outcome } from './dispatch.js';
 import { dispatch } from './dispatch.js';
@@ -31,6 +32,18 @@ export interface ConnectionOptions {
   readonly subscriberUrl: string;
   /** Bytes of unsent data after which the peer is closed with 1008. */
   readonly maxBufferedBytes: number;
+  readonly telemetry?: WsTelemetry;
+}
+
+/** What a connection reports for metrics (the composition root counts it). */
+export interface WsTelemetry {
+  /** One request answered; `seconds` from decoding to the response being sent. */
+  request(action: string, status: number, seconds: number): void;
+  notification(outcome: 'delivered' | 'dropped'): void;
+  slowClientCutOff(): void;
+  replay(replayed: number, gap: boolean): void;
+  /** Websocket subscriptions delivering to connections: +1 attached, -1 stopped. */
+  subscriptions(delta: number): void;
 }
 
 interface OwnSubscription {
@@ -57,6 +70,7 @@ export class Connection implements Session, NotificationSink {
   readonly #hub: NotificationHub;
   readonly #log: Logger;
   readonly #maxBuffered: number;
+  readonly #telemetry: WsTelemetry | undefined;
   readonly #subscriptions: OwnSubscription[] = [];
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
@@ -77,6 +91,7 @@ export class Connection implements Session, NotificationSink {
     this.#hub = opts.hub;
     this.#log = opts.logger;
     this.#maxBuffered = opts.maxBufferedBytes;
+    this.#telemetry = opts.telemetry;
     this.#socket.on('message', (data, isBinary) => this.#enqueue(toBuffer(data), isBinary));
     // `ws` reports protocol violations (oversized frame → 1009, bad UTF-8 → 1007) then closes.
     this.#socket.on('error', (err) => this.#log.info({ err }, 'ws: socket error'));
@@ -105,6 +120,7 @@ export class Connection implements Session, NotificationSink {
   async attach(project: string, queue: string, id: string, binary: boolean): Promise<void> {
     const stop = await this.#hub.add(this, project, queue, id);
     this.#subscriptions.push({ project, queue, id, stop });
+    this.#telemetry?.subscriptions(1);
     this.#notifyBinary = binary;
   }
 
@@ -132,13 +148,19 @@ export class Connection implements Session, NotificationSink {
       result.stop();
     };
     if (stopped) result.stop();
+    this.#telemetry?.replay(result.replayed, result.gap);
     this.#subscriptions.push({ project, queue, id, stop: () => stop() });
+    this.#telemetry?.subscriptions(1);
     return result;
   }
 
   /** {@link NotificationSink.deliver}. */
   deliver(n: EncodedNotification): void {
-    if (this.#silenced) return;
+    if (this.#silenced) {
+      this.#telemetry?.notification('dropped');
+      return;
+    }
+    this.#telemetry?.notification('delivered');
     const data = n.data(this.#notifyBinary);
     if (!this.#busy) {
       this.#send(data, this.#notifyBinary);
@@ -163,6 +185,7 @@ export class Connection implements Session, NotificationSink {
 
   /** Answers one frame; every frame gets exactly one response, whatever goes wrong. */
   async #handle(data: Buffer, isBinary: boolean): Promise<void> {
+    const started = process.hrtime.bigint();
     let outcome: Outcome;
     try {
       outcome = await this.#process(data, isBinary);
@@ -178,6 +201,7 @@ export class Connection implements Session, NotificationSink {
       frame = encodeFrame(responseFrame(NULL_ECHO, unexpectedError(err), 500), isBinary);
     }
     this.#send(frame, isBinary);
+    this.#telemetry?.request(isAction(outcome.echo.action) ? outcome.echo.action : 'invalid', outcome.status, Number(process.hrtime.bigint() - started) / 1e9);
     this.#busy = false;
     this.#flushDeferred();
   }
@@ -220,6 +244,7 @@ export class Connection implements Session, NotificationSink {
     const buffered = this.#socket.bufferedAmount + this.#deferredBytes;
     if (buffered <= this.#maxBuffered) return;
     this.#log.warn({ buffered, limit: this.#maxBuffered }, 'ws: slow consumer closed');
+    this.#telemetry?.slowClientCutOff();
     this.#silenced = true;
     this.#deferred = [];
     this.#deferredBytes = 0;
@@ -231,6 +256,7 @@ export class Connection implements Session, NotificationSink {
   async #cleanup(): Promise<void> {
     const subs = this.#subscriptions.splice(0);
     for (const s of subs) s.stop();
+    if (subs.length > 0) this.#telemetry?.subscriptions(-subs.length);
     const { service } = this.#deps;
     const results = await Promise.allSettled(
       subs.map((s) => service.deleteSubscription({ project: s.project, clientId: null }, s.queue, s.id)),

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -14,7 +15,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Limits } from '../../core/limits.js';
 import type { ZaqarService } from '../../core/types.js';
-import { Connection } from './connection.js';
+import { Connection, type WsTelemetry } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { NotificationHub } from './notifications.js';
 
@@ -28,11 +29,20 @@ export interface WsDeps {
   heartbeatIntervalMs?: number;
   /** Bytes of unsent data after which a slow subscriber is closed with 1008, default 4 MiB. */
   maxBufferedBytes?: number;
+  /** Told of requests, notifications, cut-offs and replays (metrics). */
+  telemetry?: WsTelemetry;
+  /** Serve WSS: `listen` then needs the key and certificate. */
+  tls?: boolean;
+}
+
+export interface TlsMaterial {
+  readonly key: Buffer;
+  readonly cert: Buffer;
 }
 
 export interface WsServer {
   /** Listens; resolves with the bound port (`0` picks a free one). */
-  listen(port: number, host: string): Promise<number>;
+  listen(port: number, host: string, tls?: TlsMaterial): Promise<number>;
   /** Closes every connection (1001), deletes their subscriptions, stops listening. Idempotent. */
   close(): Promise<void>;
   /** Open WebSocket connections. */
@@ -68,7 +78,7 @@ export function createWsServer(deps: WsDeps): WsServer {
     clientTracking: false,
     maxPayload: deps.maxFrameBytes ?? deps.limits.maxMessagesPostSize + 64 * 1024,
   });
-  const http = createServer(onPlainRequest);
+  const http = deps.tls === true ? createHttpsServer({}, onPlainRequest) : createServer(onPlainRequest);
   let notifyBase = 'http://localhost:0';
   let closing: Promise<void> | null = null;
 
@@ -97,6 +107,7 @@ export function createWsServer(deps: WsDeps): WsServer {
       logger,
       subscriberUrl: `${notifyBase}/${id}`,
       maxBufferedBytes,
+      ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),
     });
     open.add(conn);
     heartbeat.add(socket);
@@ -110,7 +121,11 @@ export function createWsServer(deps: WsDeps): WsServer {
     logger.debug('ws: connection opened');
   }
 
-  async function listen(port: number, host: string): Promise<number> {
+  async function listen(port: number, host: string, tls?: TlsMaterial): Promise<number> {
+    if (deps.tls === true) {
+      if (tls === undefined) throw new Error('a TLS WebSocket server needs its key and certificate');
+      (http as HttpsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+    }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {

@@ -2,24 +2,47 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics, FOREIGN_REJECTED, Metrics } from '../../../src/observability/index.js';
 
 describe('Metrics', () => {
-  it('counts per label set and renders the Prometheus text format', () => {
-    const m = createMetrics();
-    expect(m.render()).toContain(`${FOREIGN_REJECTED} 0\n`);
+  it('counts per label set and renders the Prometheus text format', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    expect(await m.render()).toContain(`${FOREIGN_REJECTED}{outcome="dropped"} 0\n`);
     m.inc(FOREIGN_REJECTED, { outcome: 'dropped' });
     m.inc(FOREIGN_REJECTED, { outcome: 'dropped' });
     m.inc(FOREIGN_REJECTED, { outcome: 'dead_lettered' });
     expect(m.value(FOREIGN_REJECTED, { outcome: 'dropped' })).toBe(2);
-    const text = m.render();
+    const text = await m.render();
     expect(text).toContain(`# TYPE ${FOREIGN_REJECTED} counter\n`);
     expect(text).toContain(`${FOREIGN_REJECTED}{outcome="dropped"} 2\n`);
     expect(text).toContain(`${FOREIGN_REJECTED}{outcome="dead_lettered"} 1\n`);
   });
 
-  it('escapes label values and refuses undeclared counters', () => {
-    const m = new Metrics();
+  it('escapes label values, takes label names from the first use, and refuses undeclared metrics', async () => {
+    const m = new Metrics({ defaultMetrics: false });
     m.counter('x_total', 'help');
     m.inc('x_total', { k: 'a"b\\c' });
-    expect(m.render()).toContain('x_total{k="a\\"b\\\\c"} 1');
+    expect(await m.render()).toContain('x_total{k="a\\"b\\\\c"} 1');
     expect(() => m.inc('nope_total')).toThrow(/not declared/);
+    expect(() => m.inc('x_total', { other: 'v' })).toThrow();
+  });
+
+  it('keeps registries apart and adds Node/process default metrics', async () => {
+    const a = createMetrics();
+    const b = createMetrics();
+    a.inc(FOREIGN_REJECTED, { outcome: 'not_json' });
+    expect(b.value(FOREIGN_REJECTED, { outcome: 'not_json' })).toBe(0);
+    const text = await b.render();
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('nodejs_heap_size_used_bytes');
+    expect(text).toContain(`${FOREIGN_REJECTED}{outcome="not_json"} 0\n`);
+  });
+
+  it('histograms count observations per label set', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.histogram('h_seconds', 'help', ['a'], [0.1, 1]);
+    m.observe('h_seconds', { a: 'x' }, 0.5);
+    m.observe('h_seconds', { a: 'x' }, 5);
+    const text = await m.render();
+    expect(text).toContain('h_seconds_bucket{le="0.1",a="x"} 0\n');
+    expect(text).toContain('h_seconds_bucket{le="1",a="x"} 1\n');
+    expect(text).toContain('h_seconds_count{a="x"} 2\n');
   });
 });

@@ -561,6 +561,7 @@ class Engine implements ZaqarEngine {
     assertQueueName(queue, ctx.project);
     const subscriber = rules.subscriber(opts.subscriber);
     const ttl = rules.subscriptionTtl(opts.ttl, this.#limits);
+    if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#catalogLog.write({
       type: 'subscription_create',
@@ -600,6 +601,7 @@ class Engine implements ZaqarEngine {
   }
 
   async updateSubscription(ctx: RequestContext, queue: string, id: string, opts: UpdateSubscriptionOptions): Promise<void> {
+    if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     const update = {
       ...(opts.subscriber === undefined ? {} : { subscriber: rules.subscriber(opts.subscriber) }),
       ...(opts.ttl === undefined ? {} : { ttl: rules.subscriptionTtl(opts.ttl, this.#limits) }),

@@ -101,6 +101,7 @@ function truthy(v: unknown): boolean {
  */
 export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: MessageValidator): JsonObject {
   const m = metadata;
+  documentDepth('Queue metadata', m);
   const intKey = (key: string): void => {
     if (truthy(m[key]) && !isInt(m[key])) throw errors.validation(`${key} must be integer.`);
   };
@@ -191,6 +192,13 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 export function bodyDepth(value: unknown, wrapping = 0): void {
   if (nestsDeeperThan(value, MAX_BODY_DEPTH + wrapping)) {
     throw errors.validation(`Message body is nested too deeply: at most ${MAX_BODY_DEPTH} levels of arrays and objects are allowed.`);
+  }
+}
+
+/** Refuses queue metadata or subscription options nested deeper than {@link MAX_BODY_DEPTH}. */
+export function documentDepth(what: 'Queue metadata' | 'Subscription options', value: unknown): void {
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw errors.validation(`${what} is nested too deeply: at most ${MAX_BODY_DEPTH} levels of arrays and objects are allowed.`);
   }
 }
 

@@ -38,7 +38,9 @@ export type CoreDiagnostic =
   | { readonly type: 'catalog_snapshot_written'; readonly offset: number }
   | { readonly type: 'catalog_snapshot_failed'; readonly cause: string }
   /** Catalogue records the state needs were removed from the head of the log: the catalogue may be incomplete. */
-  | { readonly type: 'catalog_head_missing'; readonly expected: number; readonly first: number };
+  | { readonly type: 'catalog_head_missing'; readonly expected: number; readonly first: number }
+  /** A record no reader could use was skipped by the fold (see record-check.ts). */
+  | { readonly type: 'record_skipped'; readonly log: 'catalog' | 'queue'; readonly project?: string; readonly queue?: string; readonly offset: number; readonly reason: string };
 
 /** How long the snapshot written at close may take (ms): a hung broker must not eat the shutdown deadline. */
 const CLOSING_SNAPSHOT_MS = 2_000;

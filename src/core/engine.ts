@@ -13,6 +13,7 @@ import { assertQueueName } from './names.js';
 import type { Backend, Clock, IdSource, MessageValidator, PostedSink } from './ports.js';
 import { foreignMessages, parseMarker } from './parse.js';
 import { QueueLogs, type QueueHandle } from './queue-logs.js';
+import { catalogRecordProblem } from './record-check.js';
 import { MAX_MESSAGES_PER_POST, type QueueOutcome } from './queue-state.js';
 import { subscriptionView } from './records.js';
 import * as rules from './rules.js';
@@ -155,6 +156,7 @@ class Engine implements ZaqarEngine {
       readBackTimeoutMs: this.#timeoutMs,
       historyCapacity: deps.historyCapacity ?? 10_000,
       incarnationOf: (project, queue) => this.#catalogState.queue(project, queue)?.incarnation,
+      onSkipped: (project, queue, offset, reason) => this.#report({ type: 'record_skipped', log: 'queue', project, queue, offset, reason }),
     });
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({
       backend: this.#backend,
@@ -168,6 +170,8 @@ class Engine implements ZaqarEngine {
       readBackTimeoutMs: this.#timeoutMs,
       restore: () => this.#snapshots.restore(),
       onHeadMissing: (expected, first) => this.#report({ type: 'catalog_head_missing', expected, first }),
+      check: catalogRecordProblem,
+      onSkipped: (offset, reason) => this.#report({ type: 'record_skipped', log: 'catalog', offset, reason }),
     });
   }
 
@@ -391,6 +395,8 @@ class Engine implements ZaqarEngine {
     const metadata = this.#catalog.queue(f.project, f.queue)?.metadata;
     const dlq = metadata?.['_dead_letter_queue'];
     if (typeof dlq !== 'string' || dlq === '' || dlq === f.queue) return { type: 'dropped', reason };
+    // Stored unvalidated, a body too deep to read would poison the dead-letter queue instead.
+    if (rules.nestsDeeperThan(f.payload, rules.MAX_BODY_DEPTH)) return { type: 'dropped', reason };
     const ttl = rules.metadataInt(metadata, '_dead_letter_queue_messages_ttl') ?? this.#limits.defaultMessageTtl;
     await this.#ensureQueue(f.project, dlq);
     const messages = [{ id: this.#ids(), body: f.payload, ttl, delay: 0 }];
@@ -402,6 +408,7 @@ class Engine implements ZaqarEngine {
   #prepare(queue: string, metadata: JsonObject, messages: readonly NewMessage[]): PostedMessage[] {
     const defaultTtl = rules.metadataInt(metadata, '_default_message_ttl') ?? this.#limits.defaultMessageTtl;
     const defaultDelay = rules.metadataInt(metadata, '_default_message_delay');
+    for (const m of messages) rules.bodyDepth(m.body);
     const posted = messages.map((m) => ({
       id: this.#ids(),
       body: m.body,
@@ -559,6 +566,7 @@ class Engine implements ZaqarEngine {
     assertQueueName(queue, ctx.project);
     const subscriber = rules.subscriber(opts.subscriber);
     const ttl = rules.subscriptionTtl(opts.ttl, this.#limits);
+    if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#catalogLog.write({
       type: 'subscription_create',
@@ -598,6 +606,7 @@ class Engine implements ZaqarEngine {
   }
 
   async updateSubscription(ctx: RequestContext, queue: string, id: string, opts: UpdateSubscriptionOptions): Promise<void> {
+    if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     const update = {
       ...(opts.subscriber === undefined ? {} : { subscriber: rules.subscriber(opts.subscriber) }),
       ...(opts.ttl === undefined ? {} : { ttl: rules.subscriptionTtl(opts.ttl, this.#limits) }),
@@ -639,13 +648,21 @@ class Engine implements ZaqarEngine {
     const afterSeq = start === 'first' ? -1 : start === 'next' ? null : parseMarker(start.after);
     if (afterSeq === null && start !== 'next') throw errors.validation('The marker is not valid.');
     const q = await this.#open(project, queue);
+    // The client's marker may be ahead of this pod's fold (it saw it on a pod further along
+    // the log): catch up. Still ahead, it is a marker this queue never handed out (from
+    // another queue, or from before a restart of the embedded backend): waiting for it would
+    // deliver nothing, ever. Answer `gap` and deliver live from now.
+    let beyondHead = false;
+    if (afterSeq !== null && afterSeq > q.state.lastSeq) {
+      await q.log.sync();
+      beyondHead = afterSeq > q.state.lastSeq;
+    }
     // From here to the listener's registration nothing yields: no record can slip between
     // the replay and live delivery, and none is delivered twice.
-    const replay = afterSeq === null ? { entries: [], gap: false } : q.history.replay(afterSeq, this.#clock());
+    const replay = afterSeq === null || beyondHead ? { entries: [], gap: beyondHead } : q.history.replay(afterSeq, this.#clock());
     for (const n of replay.entries) listener(n);
-    // The client's marker may be ahead of this pod's fold (it saw it on a pod further along
-    // the log): live messages up to that marker were delivered already, so skip them.
-    const floor = afterSeq ?? -1;
+    // Live messages up to the marker were delivered already (on a pod further along), so skip them.
+    const floor = beyondHead ? q.state.lastSeq : (afterSeq ?? -1);
     const live: NotificationListener = floor < 0 ? listener : (n) => Number(n.marker) > floor && listener(n);
     q.listeners.add(live);
     const last = replay.entries.at(-1)?.marker ?? String(Math.max(q.state.lastSeq, floor));

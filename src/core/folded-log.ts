@@ -20,6 +20,13 @@ export interface FoldedLogOptions<E extends LogEvent, O> {
   readonly clock: () => number;
   /** Applies one record to the state; returns the decision for the writer. */
   readonly apply: (event: E, offset: number) => O;
+  /**
+   * Why a record cannot be applied (see record-check.ts), or null. A record with a problem,
+   * or one whose `apply` or `after` throws, is skipped and reported to {@link onSkipped}:
+   * nothing in a log may stop the tail or reach the readers in a shape they cannot render.
+   */
+  readonly check?: (event: unknown) => string | null;
+  readonly onSkipped?: (offset: number, reason: string) => void;
   /** Called after each applied record (notifications). */
   readonly after?: (event: E, offset: number, outcome: O) => void;
   /** How long a write may wait to read its event back before failing with 503 (ms). */
@@ -157,6 +164,11 @@ export class FoldedLog<E extends LogEvent, O> {
       this.#expectFirst = null;
     }
     this.#lastOffset = record.offset;
+    const problem = this.#o.check?.(record.event) ?? null;
+    if (problem !== null) {
+      this.#skipped(record.offset, problem);
+      return; // its rid (if any) is not trusted: a writer waiting for it times out with 503
+    }
     const event = record.event as E;
     const waiters = this.#pending.get(event.rid) ?? new Set<Pending<O>>();
     this.#pending.delete(event.rid);
@@ -167,10 +179,23 @@ export class FoldedLog<E extends LogEvent, O> {
     } catch (e) {
       // A record the fold cannot apply is skipped, never allowed to stop the tail.
       for (const w of waiters) w.reject(e);
+      this.#skipped(record.offset, `the fold refused it: ${String(e)}`);
       return;
     }
     for (const w of waiters) w.resolve(outcome);
-    this.#o.after?.(event, record.offset, outcome);
+    try {
+      this.#o.after?.(event, record.offset, outcome);
+    } catch (e) {
+      this.#skipped(record.offset, `its notification failed: ${String(e)}`);
+    }
+  }
+
+  #skipped(offset: number, reason: string): void {
+    try {
+      this.#o.onSkipped?.(offset, reason);
+    } catch {
+      // A faulty listener must not stop the tail.
+    }
   }
 
   #checkHead(expected: number): void {

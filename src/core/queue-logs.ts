@@ -7,6 +7,7 @@ import { errors, ZaqarError } from './errors.js';
 import type { PostedMessage, QueueEvent } from './events.js';
 import { FoldedLog } from './folded-log.js';
 import { PostHistory } from './history.js';
+import { queueRecordProblem } from './record-check.js';
 import type { Backend, Clock, IdSource } from './ports.js';
 import { QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
 import type { Notification, NotificationListener } from './types.js';
@@ -30,6 +31,8 @@ export interface QueueLogsOptions {
   readonly historyCapacity: number;
   /** The queue's current incarnation in the catalogue, or undefined when it does not exist. */
   readonly incarnationOf: (project: string, queue: string) => number | undefined;
+  /** Told of each record the fold skipped (see record-check.ts). */
+  readonly onSkipped?: (project: string, queue: string, offset: number, reason: string) => void;
 }
 
 export class QueueLogs {
@@ -116,6 +119,8 @@ export class QueueLogs {
         }
       },
       readBackTimeoutMs: this.#o.readBackTimeoutMs,
+      check: queueRecordProblem,
+      onSkipped: (offset, reason) => this.#o.onSkipped?.(project, queue, offset, reason),
     });
     return { state, log, listeners, history, lastUsed: this.#o.clock() };
   }

@@ -101,6 +101,7 @@ function truthy(v: unknown): boolean {
  */
 export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: MessageValidator): JsonObject {
   const m = metadata;
+  documentDepth('Queue metadata', m);
   const intKey = (key: string): void => {
     if (truthy(m[key]) && !isInt(m[key])) throw errors.validation(`${key} must be integer.`);
   };
@@ -160,6 +161,45 @@ export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: 
 export function metadataInt(metadata: JsonObject | undefined, key: string): number | null {
   const v = metadata?.[key];
   return isInt(v) && v !== 0 ? v : null;
+}
+
+/**
+ * Deepest nesting of arrays and objects a message body may have. Zaqar bounds bodies only by
+ * size, but a body nested thousands deep fits in that size and breaks every recursive reader
+ * downstream (JSON encoders, schema validators, clients), so one post could take a queue down
+ * for every reader until it expired. 64 is far beyond any real document (TripleO's deepest
+ * workflow message nests 6).
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** True when `value` nests arrays/objects more than `max` deep. Iterative: any depth is safe. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { v, d } = top;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > max) return true;
+    const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
+    for (const c of children) if (typeof c === 'object' && c !== null) stack.push({ v: c, d: d + 1 });
+  }
+  return false;
+}
+
+/**
+ * Refuses a body nested deeper than {@link MAX_BODY_DEPTH} (before anything is stored).
+ * `wrapping` counts the levels around the bodies in `value` (2 for a `messages` list of items).
+ */
+export function bodyDepth(value: unknown, wrapping = 0): void {
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH + wrapping)) {
+    throw errors.validation(`Message body is nested too deeply: at most ${MAX_BODY_DEPTH} levels of arrays and objects are allowed.`);
+  }
+}
+
+/** Refuses queue metadata or subscription options nested deeper than {@link MAX_BODY_DEPTH}. */
+export function documentDepth(what: 'Queue metadata' | 'Subscription options', value: unknown): void {
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw errors.validation(`${what} is nested too deeply: at most ${MAX_BODY_DEPTH} levels of arrays and objects are allowed.`);
+  }
 }
 
 /**

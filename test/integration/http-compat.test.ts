@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
+import { MemoryBackend } from '../../src/backends/memory/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { PYTHON, zaqarclientUnavailable } from '../fixtures/zaqarclient/python.js';
@@ -79,7 +80,8 @@ describe.skipIf(noPython !== null)('REST wire compatibility with the real Zaqar 
 
   beforeAll(async () => {
     const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
-    app = buildApp(config, { logger: createLogger({ level: 'silent' }) });
+    // Markers from offset 0, as in the checked-in differences (by default they start from the clock).
+    app = buildApp(config, { logger: createLogger({ level: 'silent' }), backend: new MemoryBackend({ firstQueueOffset: 0 }) });
     port = (await app.start()).restPort;
     hookPort = await freePort();
   }, 30_000);

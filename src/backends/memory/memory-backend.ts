@@ -12,7 +12,20 @@ export interface MemoryBackendOptions {
   readonly retentionMs?: number;
   /** Time source for retention (ms since the epoch). */
   readonly clock?: () => number;
+  /**
+   * Offset of the first record of every queue log. Default: 10 ms units of wall time since
+   * 2026-01-01, so a restarted process hands out markers above every marker of the runs before
+   * it (unless one queue averaged more than 100 records a second over a whole earlier run): a
+   * client that reattaches with a marker from before a restart is told of the gap and replayed
+   * what the new run holds, instead of colliding with new markers. Fits markers (offset ×
+   * 100,000) in a safe integer until 2054.
+   */
+  readonly firstQueueOffset?: number;
 }
+
+/** 2026-01-01T00:00:00Z: the origin of the default first queue offset. */
+const OFFSET_EPOCH_MS = Date.UTC(2026, 0, 1);
+const OFFSET_UNIT_MS = 10;
 
 interface MemoryLog {
   /** Records in offset order; `records[i].offset === base + i`. */
@@ -30,6 +43,7 @@ export class MemoryBackend implements Backend {
   readonly #logs = new Map<string, MemoryLog>();
   readonly #retentionMs: number;
   readonly #clock: () => number;
+  readonly #firstQueueOffset: number;
   readonly #listeners = new Set<(s: BackendStatus) => void>();
   #closed = false;
   #appends = 0;
@@ -39,6 +53,7 @@ export class MemoryBackend implements Backend {
   constructor(options: MemoryBackendOptions = {}) {
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#clock = options.clock ?? Date.now;
+    this.#firstQueueOffset = options.firstQueueOffset ?? Math.max(0, Math.floor((Date.now() - OFFSET_EPOCH_MS) / OFFSET_UNIT_MS));
   }
 
   async start(): Promise<void> {
@@ -99,7 +114,7 @@ export class MemoryBackend implements Backend {
     const key = logKey(ref);
     let log = this.#logs.get(key);
     if (log === undefined) {
-      log = { records: [], base: 0, tails: new Set() };
+      log = { records: [], base: ref.kind === 'queue' ? this.#firstQueueOffset : 0, tails: new Set() };
       this.#logs.set(key, log);
     }
     return log;

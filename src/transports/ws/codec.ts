@@ -4,15 +4,30 @@
  * texts (reference §3.2 step 1).
  */
 import { decode, encode } from '@msgpack/msgpack';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from '../../core/rules.js';
 import { pyJson } from '../../lib/py-json.js';
 import { pythonJsonError } from './py-json-error.js';
 
 /** Result of decoding one frame: the value, or Zaqar's `error` text. */
 export type Decoded = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
+/**
+ * Levels a frame wraps around a message body: the frame, its `body`, `messages`, the item.
+ * A frame deeper than the body limit plus these could not even be echoed back in its
+ * response (reference §3.3), so it is refused whole, as a request that cannot be decoded.
+ */
+export const FRAME_WRAPPING_DEPTH = 4;
+
 /** Decodes a frame payload as `ws` hands it over. */
 export function decodeFrame(data: Buffer, isBinary: boolean): Decoded {
-  return isBinary ? decodeMsgpack(data) : decodeJson(data.toString('utf8'));
+  const decoded = isBinary ? decodeMsgpack(data) : decodeJson(data.toString('utf8'));
+  if (decoded.ok && nestsDeeperThan(decoded.value, MAX_BODY_DEPTH + FRAME_WRAPPING_DEPTH)) {
+    return {
+      ok: false,
+      error: `Request is nested too deeply: a message body may nest at most ${MAX_BODY_DEPTH} levels of arrays and objects.`,
+    };
+  }
+  return decoded;
 }
 
 function decodeJson(text: string): Decoded {

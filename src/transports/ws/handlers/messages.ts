@@ -3,7 +3,7 @@
  */
 import { errors, isZaqarError } from '../../../core/errors.js';
 import type { Limits } from '../../../core/limits.js';
-import { postSize } from '../../../core/rules.js';
+import { bodyDepth, postSize } from '../../../core/rules.js';
 import { assertQueueName, canonicalClientId } from '../../../core/names.js';
 import type {
   Json,
@@ -78,6 +78,7 @@ export const messagePost: Handler<'message_post'> = async ({ body, headers, ctx 
   const client = clientContext(ctx, headers);
   const metadata = await service.getQueue(ctx, body.queue_name);
   if (metadata === null) assertQueueName(body.queue_name, ctx.project);
+  bodyDepth(body.messages, 2); // first: measuring the size of a too deep value would overflow
   checkPostSize(body.messages, metadata ?? {}, limits);
   const messages = body.messages.map(parseMessage);
   const ids = await service.postMessages(client, body.queue_name, messages);

@@ -25,6 +25,7 @@ import {
   type Metrics,
 } from './observability/index.js';
 import { WebhookDispatcher } from './notifications/index.js';
+import { createAuthenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { createWsServer } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
@@ -146,13 +147,17 @@ class Application implements App {
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
-    this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas });
+    // `config.auth` is absent only in configs built by hand (tests): noauth.
+    const auth = config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger);
+    const authDeps = auth === undefined ? {} : { auth };
+    this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas, ...authDeps });
     registerHealthRoutes(this.http, this.health, this.metrics);
     this.#ws = createWsServer({
       service: this.service,
       limits: config.limits,
       logger: this.logger,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
+      ...authDeps,
       ...(config.ws.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.ws.maxFrameBytes }),
       ...(config.ws.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: config.ws.maxBufferedBytes }),
     });

@@ -129,7 +129,20 @@ function crossFieldIssues(config: Config): Omit<ConfigIssue, 'source'>[] {
     .map(([key, min, value, max]) => ({
       path: `limits.${key}`,
       message: `must be between ${min} and ${max === Number.POSITIVE_INFINITY ? 'infinity' : max} (got ${value})`,
-    }));
+    }))
+    .concat(authIssues(config));
+}
+
+/** The settings each auth strategy cannot work without. */
+function authIssues(config: Config): Omit<ConfigIssue, 'source'>[] {
+  const a = config.auth;
+  const missing = (keys: readonly (keyof typeof a)[]): Omit<ConfigIssue, 'source'>[] =>
+    keys.filter((k) => a[k] === undefined).map((k) => ({ path: `auth.${k}`, message: `is required when auth.strategy is ${a.strategy}` }));
+  if (a.strategy === 'keystone') return missing(['keystoneUrl', 'keystoneUsername', 'keystonePassword', 'keystoneProjectName']);
+  if (a.strategy === 'jwt' && (a.jwtJwksUrl === undefined) === (a.jwtPublicKeyFile === undefined)) {
+    return [{ path: 'auth.jwtJwksUrl', message: 'exactly one of jwtJwksUrl and jwtPublicKeyFile is required when auth.strategy is jwt' }];
+  }
+  return [];
 }
 
 function toIssue(e: ErrorObject, data: unknown, sourceOf: (path: string) => string): ConfigIssue {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/index.js';
 import type { Limits } from '../../core/limits.js';
 import type { SchemaCatalog } from '../../core/ports.js';
 import type { ZaqarService } from '../../core/types.js';
@@ -10,4 +11,6 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** JSON Schemas served under `/v2/schemas`; an empty list when absent. */
   readonly schemas?: SchemaCatalog;
+  /** Token verification; absent = noauth (X-Project-ID and X-Roles are trusted). */
+  readonly auth?: Authenticator;
 }

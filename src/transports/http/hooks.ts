@@ -70,6 +70,12 @@ function checkClientId(request: FastifyRequest, required: boolean): string | nul
 
 function requireProject(request: FastifyRequest): string {
   const project = header(request, 'x-project-id');
+  const identity = request.zaqarIdentity;
+  if (identity !== null) {
+    // The token decides; a disagreeing header is refused, never followed (README "Behind Keystone").
+    if (project === undefined || project === identity.project) return identity.project;
+    throw new HttpError(403, 'Not authorized', 'The X-Project-ID header does not match the project of the token.');
+  }
   if (project === undefined) {
     throw badRequest('Project-Id Missing', 'The header X-PROJECT-ID was missing');
   }

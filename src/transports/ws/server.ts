@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import type { Limits } from '../../core/limits.js';
 import type { ZaqarService } from '../../core/types.js';
 import { Connection } from './connection.js';
+import type { Authenticator } from '../../auth/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { NotificationHub } from './notifications.js';
 
@@ -28,6 +29,8 @@ export interface WsDeps {
   heartbeatIntervalMs?: number;
   /** Bytes of unsent data after which a slow subscriber is closed with 1008, default 4 MiB. */
   maxBufferedBytes?: number;
+  /** Token verification; absent = noauth. */
+  auth?: Authenticator;
 }
 
 export interface WsServer {
@@ -57,7 +60,7 @@ function delay(ms: number): Promise<void> {
 export function createWsServer(deps: WsDeps): WsServer {
   const log = deps.logger;
   const maxBufferedBytes = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-  const handlerDeps = { service: deps.service, limits: deps.limits };
+  const handlerDeps = { service: deps.service, limits: deps.limits, ...(deps.auth !== undefined ? { auth: deps.auth } : {}) };
   const hub = new NotificationHub(deps.service, log);
   const heartbeat = new Heartbeat(deps.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
   const open = new Set<Connection>();

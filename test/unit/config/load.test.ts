@@ -24,6 +24,15 @@ describe('loadConfig', () => {
       validation: { queueSchemas: [] },
       ws: { heartbeatIntervalMs: 30000 },
       shutdown: { timeoutMs: 10000 },
+      auth: {
+        strategy: 'noauth',
+        cacheTtlSeconds: 300,
+        timeoutMs: 3000,
+        keystoneUserDomainName: 'Default',
+        keystoneProjectDomainName: 'Default',
+        jwtProjectClaim: 'project_id',
+        jwtRolesClaim: 'roles',
+      },
     });
   });
 

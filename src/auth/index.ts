@@ -39,6 +39,7 @@ export function createAuthenticator(config: AuthConfig, logger: Logger): Authent
         projectClaim: config.jwtProjectClaim,
         rolesClaim: config.jwtRolesClaim,
         timeoutMs: config.timeoutMs,
+        jwksCooldownMs: config.jwtJwksCooldownMs,
       });
   }
 }

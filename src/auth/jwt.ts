@@ -18,6 +18,7 @@ export interface JwtOptions {
   readonly projectClaim: string;
   readonly rolesClaim: string;
   readonly timeoutMs: number;
+  readonly jwksCooldownMs: number;
 }
 
 type KeySource = KeyObject | ReturnType<typeof createRemoteJWKSet>;
@@ -31,7 +32,10 @@ export class JwtAuthenticator implements Authenticator {
   constructor(options: JwtOptions) {
     this.#o = options;
     if (options.jwksUrl !== undefined) {
-      this.#key = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.timeoutMs });
+      this.#key = createRemoteJWKSet(new URL(options.jwksUrl), {
+        timeoutDuration: options.timeoutMs,
+        cooldownDuration: options.jwksCooldownMs,
+      });
     } else if (options.publicKeyFile !== undefined) {
       this.#key = createPublicKey(readFileSync(options.publicKeyFile, 'utf8'));
     } else {

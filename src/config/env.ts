@@ -64,6 +64,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'KEYSTONE_USER_DOMAIN_NAME', path: ['auth', 'keystoneUserDomainName'], parse: 'string', defaultText: 'Default', description: 'Service user domain (keystone).' },
   { name: 'KEYSTONE_PROJECT_DOMAIN_NAME', path: ['auth', 'keystoneProjectDomainName'], parse: 'string', defaultText: 'Default', description: 'Service project domain (keystone).' },
   { name: 'JWT_JWKS_URL', path: ['auth', 'jwtJwksUrl'], parse: 'string', defaultText: 'unset', description: 'JWKS of the issuer, cached, refetched for an unknown `kid` (jwt; or JWT_PUBLIC_KEY_FILE).' },
+  { name: 'JWT_JWKS_COOLDOWN_MS', path: ['auth', 'jwtJwksCooldownMs'], parse: 'string', defaultText: '30000', description: 'Least time between two JWKS fetches (a new key is picked up after it), ms (jwt).' },
   { name: 'JWT_PUBLIC_KEY_FILE', path: ['auth', 'jwtPublicKeyFile'], parse: 'string', defaultText: 'unset', description: 'PEM public key verifying tokens (jwt).' },
   { name: 'JWT_ISSUER', path: ['auth', 'jwtIssuer'], parse: 'string', defaultText: 'unset', description: 'Required `iss` (jwt).' },
   { name: 'JWT_AUDIENCE', path: ['auth', 'jwtAudience'], parse: 'string', defaultText: 'unset', description: 'Required `aud` (jwt).' },

@@ -54,6 +54,8 @@ export interface AuthConfig {
   readonly keystoneUserDomainName: string;
   readonly keystoneProjectDomainName: string;
   readonly jwtJwksUrl?: string;
+  /** Least time between two JWKS fetches, ms; default 30000. */
+  readonly jwtJwksCooldownMs: number;
   readonly jwtPublicKeyFile?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
         timeoutMs: 3000,
         keystoneUserDomainName: 'Default',
         keystoneProjectDomainName: 'Default',
+        jwtJwksCooldownMs: 30000,
         jwtProjectClaim: 'project_id',
         jwtRolesClaim: 'roles',
       },

@@ -30,7 +30,8 @@ const MAX_CACHED = 10_000;
 
 interface ServiceToken {
   readonly token: string;
-  readonly expiresAt: number;
+  /** Epoch ms after which a new one is obtained (before it expires). */
+  readonly renewAt: number;
 }
 
 interface TokenBody {
@@ -98,7 +99,7 @@ export class KeystoneAuthenticator implements Authenticator {
   #serviceToken(): Promise<ServiceToken> {
     const current = this.#service;
     if (current !== null) {
-      return current.then((t) => (t.expiresAt - SERVICE_TOKEN_MARGIN_MS > this.#now() ? t : this.#renewService()));
+      return current.then((t) => (t.renewAt > this.#now() ? t : this.#renewService()));
     }
     return this.#renewService();
   }
@@ -134,9 +135,12 @@ export class KeystoneAuthenticator implements Authenticator {
       throw new AuthError('unavailable', `Keystone refused the service credentials (${res.status})`);
     }
     const body = (await res.json()) as TokenBody;
-    const expiresAt = Date.parse(body.token?.expires_at ?? '');
+    const now = this.#now();
+    const parsed = Date.parse(body.token?.expires_at ?? '');
+    const expiresAt = Number.isNaN(parsed) ? now + SERVICE_TOKEN_MARGIN_MS : parsed;
     o.logger.info({ event: 'keystone_service_token' }, 'keystone: service token obtained');
-    return { token, expiresAt: Number.isNaN(expiresAt) ? this.#now() + SERVICE_TOKEN_MARGIN_MS * 2 : expiresAt };
+    // Renewed a minute before expiry, or half-way through a token shorter than two minutes.
+    return { token, renewAt: expiresAt - Math.min(SERVICE_TOKEN_MARGIN_MS, (expiresAt - now) / 2) };
   }
 
   async #fetch(path: string, init: RequestInit): Promise<Response> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/transports/ws/actions.js';
 import { resourcesOf } from '../../src/transports/http/routing.js';
 import { call, Peer, startAuthApp, type AuthApp } from '../fixtures/auth-app.js';
+import { runScript, zaqarclientUnavailable } from '../fixtures/zaqarclient/python.js';
 import { ADMIN_PASSWORD, Keystone, keystoneAvailable, type User } from '../fixtures/keystone.js';
 
 /** keystone.conf [token] expiration: short, so one test sees a token expire. */
@@ -112,6 +113,15 @@ describe.runIf(keystoneAvailable())('keystone strategy (real Keystone)', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('serves the real python-zaqarclient with its keystone auth backend, each user in its project', async () => {
+    const unavailable = zaqarclientUnavailable();
+    if (unavailable !== null) throw new Error(unavailable);
+    const flow = (u: User): Promise<{ bodies: unknown[]; total: number }> =>
+      runScript('keystone_flow.py', [t.rest, ks.url, u.name, u.password, u.projectName, 'zc_keystone']);
+    expect(await flow(alice)).toEqual({ bodies: [{ from: 'alice' }], total: 1 });
+    expect(await flow(bob)).toEqual({ bodies: [{ from: 'bob' }], total: 1 });
   });
 
   it('needs the admin role from the token for /v2/health', async () => {

@@ -150,7 +150,15 @@ class Application implements App {
     // `config.auth` is absent only in configs built by hand (tests): noauth.
     const auth = config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger);
     const authDeps = auth === undefined ? {} : { auth };
-    this.http = createHttpServer({ service: this.service, limits: config.limits, logger: this.logger, schemas: this.#schemas, ...authDeps });
+    const signedUrlKey = config.auth?.signedUrlKey;
+    this.http = createHttpServer({
+      service: this.service,
+      limits: config.limits,
+      logger: this.logger,
+      schemas: this.#schemas,
+      ...authDeps,
+      ...(signedUrlKey === undefined ? {} : { signedUrlKey }),
+    });
     registerHealthRoutes(this.http, this.health, this.metrics);
     this.#ws = createWsServer({
       service: this.service,

@@ -70,7 +70,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'JWT_AUDIENCE', path: ['auth', 'jwtAudience'], parse: 'string', defaultText: 'unset', description: 'Required `aud` (jwt).' },
   { name: 'JWT_PROJECT_CLAIM', path: ['auth', 'jwtProjectClaim'], parse: 'string', defaultText: 'project_id', description: 'Claim holding the project (jwt).' },
   { name: 'JWT_ROLES_CLAIM', path: ['auth', 'jwtRolesClaim'], parse: 'string', defaultText: 'roles', description: 'Claim holding the roles, array or comma list (jwt).' },
-  { name: 'SIGNED_URL_KEY', path: ['auth', 'signedUrlKey'], parse: 'string', defaultText: 'unset', description: 'Secret of pre-signed URLs; unset = `share` answers 400 as Zaqar without a key.' },
+  { name: 'SIGNED_URL_KEY', path: ['auth', 'signedUrlKey'], parse: 'string', defaultText: 'unset', description: 'Secret of pre-signed URLs (REST); unset = `share` answers 400 as Zaqar without a key.' },
   { name: 'WS_MAX_BUFFERED_BYTES', path: ['ws', 'maxBufferedBytes'], parse: 'string', defaultText: '4 MiB', description: 'Outbound buffer ceiling per WebSocket connection, bytes.' },
 ];
 

@@ -13,4 +13,6 @@ export interface HttpDeps {
   readonly schemas?: SchemaCatalog;
   /** Token verification; absent = noauth (X-Project-ID and X-Roles are trusted). */
   readonly auth?: Authenticator;
+  /** Secret of pre-signed URLs; absent = `share` answers 400 and signatures never verify. */
+  readonly signedUrlKey?: string;
 }

@@ -68,7 +68,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // A callback hook, not an async one: no promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
     try {
-      beforeHooks(request);
+      beforeHooks(request, deps.signedUrlKey);
     } catch (err) {
       done(err as Error);
       return;

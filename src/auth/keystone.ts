@@ -59,8 +59,13 @@ export class KeystoneAuthenticator implements Authenticator {
     this.wwwAuthenticate = `Keystone uri="${this.#base.replace(/\/v3$/, '')}"`;
   }
 
+  cached(token: string): Identity | undefined {
+    const hit = this.#cache.get(cacheKey(token));
+    return hit !== undefined && hit.until > this.#now() ? hit.identity : undefined;
+  }
+
   async verify(token: string): Promise<Identity> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = cacheKey(token);
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit !== undefined && hit.until > now) return hit.identity;
@@ -150,6 +155,11 @@ export class KeystoneAuthenticator implements Authenticator {
       throw new AuthError('unavailable', 'Keystone is unreachable', { cause: err });
     }
   }
+}
+
+/** Tokens are kept in memory only as hashes. */
+function cacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 function identityOf(body: TokenBody): Identity {

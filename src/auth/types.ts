@@ -34,6 +34,8 @@ export interface Authenticator {
   readonly wwwAuthenticate: string;
   /** Resolves the token's identity; rejects with an {@link AuthError}. Never logs the token. */
   verify(token: string): Promise<Identity>;
+  /** The identity of a token validated recently (no I/O), or undefined: then call `verify`. */
+  cached?(token: string): Identity | undefined;
 }
 
 /** Whether the identity holds the admin role (case-insensitive, as oslo.policy's `role:admin`). */

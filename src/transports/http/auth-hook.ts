@@ -25,19 +25,39 @@ export function installAuthHook(app: FastifyInstance, auth: Authenticator): void
     new HttpError(401, 'Unauthorized', 'The request you have made requires authentication.', {
       headers: { 'www-authenticate': auth.wwwAuthenticate },
     });
-  app.addHook('onRequest', async (request) => {
-    if (request.is404 || request.routeOptions.config.routingOnly === true) return;
-    if (!pathOf(request).startsWith('/v2')) return;
-    // A pre-signed request is checked by Zaqar's signature hook instead (reference §4.9).
-    if (isPreSigned(request)) return;
-    const token = tokenOf(request);
-    if (token === undefined) throw unauthorized();
-    try {
-      request.zaqarIdentity = await auth.verify(token);
-    } catch (err) {
-      if (isAuthError(err) && err.kind === 'invalid') throw unauthorized();
-      request.log.warn({ event: 'auth_unavailable', strategy: auth.strategy, err: isAuthError(err) ? err.message : String(err) }, 'auth: verifier unavailable');
-      throw new HttpError(503, 'Service temporarily unavailable', 'Authentication service unavailable. Please try again in a few seconds.');
+  const failure = (request: FastifyRequest, err: unknown): HttpError => {
+    if (isAuthError(err) && err.kind === 'invalid') return unauthorized();
+    request.log.warn({ event: 'auth_unavailable', strategy: auth.strategy, err: isAuthError(err) ? err.message : String(err) }, 'auth: verifier unavailable');
+    return new HttpError(503, 'Service temporarily unavailable', 'Authentication service unavailable. Please try again in a few seconds.');
+  };
+  // A callback hook: a cached validation costs no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.is404 || request.routeOptions.config.routingOnly === true || !pathOf(request).startsWith('/v2')) {
+      done();
+      return;
     }
+    // A pre-signed request is checked by Zaqar's signature hook instead (reference §4.9).
+    if (isPreSigned(request)) {
+      done();
+      return;
+    }
+    const token = tokenOf(request);
+    if (token === undefined) {
+      done(unauthorized());
+      return;
+    }
+    const hit = auth.cached?.(token);
+    if (hit !== undefined) {
+      request.zaqarIdentity = hit;
+      done();
+      return;
+    }
+    auth.verify(token).then(
+      (identity) => {
+        request.zaqarIdentity = identity;
+        done();
+      },
+      (err: unknown) => done(failure(request, err)),
+    );
   });
 }

@@ -6,7 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { call, Peer, startAuthApp, type AuthApp } from '../fixtures/auth-app.js';
 
 const ISS = 'https://issuer.test';
@@ -143,6 +146,26 @@ describe('jwt over REST', () => {
       expect(r.json).toMatchObject({ title: 'Service temporarily unavailable' });
     } finally {
       await down.app.close();
+    }
+  });
+});
+
+describe('jwt with JWT_PUBLIC_KEY_FILE', () => {
+  it('verifies with the PEM key and refuses an HS256 token keyed with that public key', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const pem = await exportSPKI(publicKey);
+    const dir = await mkdtemp(join(tmpdir(), 'zb-jwt-'));
+    const file = join(dir, 'key.pem');
+    await writeFile(file, pem);
+    const app = await startAuthApp({ strategy: 'jwt', jwtPublicKeyFile: file });
+    try {
+      const good = await new SignJWT({ project_id: 'pem' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('5m').sign(privateKey);
+      expect((await call(app.rest, 'GET', '/v2/queues', { authorization: `Bearer ${good}` })).status).toBe(200);
+      const confused = await new SignJWT({ project_id: 'pem' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(pem));
+      expect((await call(app.rest, 'GET', '/v2/queues', { authorization: `Bearer ${confused}` })).status).toBe(401);
+    } finally {
+      await app.app.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

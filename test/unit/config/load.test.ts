@@ -80,6 +80,19 @@ describe('loadConfig', () => {
     expect(config.ws).toEqual({ heartbeatIntervalMs: 1000, maxFrameBytes: 2097152, maxBufferedBytes: 4194304 });
   });
 
+  it('requires the settings of the chosen auth strategy and keeps noauth the default', () => {
+    expect(loadConfig({ env: {} }).auth.strategy).toBe('noauth');
+    const ks = configError(() => loadConfig({ env: { AUTH_STRATEGY: 'keystone', KEYSTONE_URL: 'http://k:5000/v3' } }));
+    expect(ks.message).toContain('auth.keystoneUsername');
+    expect(ks.message).toContain('auth.keystonePassword');
+    expect(ks.message).not.toContain('auth.keystoneUrl');
+    const jwt = configError(() => loadConfig({ env: { AUTH_STRATEGY: 'jwt' } }));
+    expect(jwt.message).toContain('exactly one of jwtJwksUrl and jwtPublicKeyFile');
+    expect(configError(() => loadConfig({ env: { AUTH_STRATEGY: 'ldap' } })).message).toContain('auth.strategy');
+    const ok = loadConfig({ env: { AUTH_STRATEGY: 'jwt', JWT_JWKS_URL: 'http://i/jwks', AUTH_CACHE_TTL_SECONDS: '5' } });
+    expect(ok.auth).toMatchObject({ strategy: 'jwt', jwtJwksUrl: 'http://i/jwks', cacheTtlSeconds: 5, jwtProjectClaim: 'project_id' });
+  });
+
   it('has a unique name and a description for every variable', () => {
     const names = ENV_VARS.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);

@@ -45,6 +45,7 @@ import {
   type Metrics,
 } from './observability/index.js';
 import { WebhookDispatcher } from './notifications/index.js';
+import { createAuthenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { createWsServer, type TlsMaterial, type WsTelemetry } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
@@ -170,7 +171,19 @@ class Application implements App {
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
-    this.http = createHttpServer({ service: countingService(this.service, this.metrics, 'rest'), limits: config.limits, logger: this.logger, schemas: this.#schemas, tls: config.server.tls !== undefined });
+    // `config.auth` is absent only in configs built by hand (tests): noauth.
+    const auth = config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger);
+    const authDeps = auth === undefined ? {} : { auth };
+    const signedUrlKey = config.auth?.signedUrlKey;
+    this.http = createHttpServer({
+      service: countingService(this.service, this.metrics, 'rest'),
+      limits: config.limits,
+      logger: this.logger,
+      schemas: this.#schemas,
+      tls: config.server.tls !== undefined,
+      ...authDeps,
+      ...(signedUrlKey === undefined ? {} : { signedUrlKey }),
+    });
     this.http.addHook('onResponse', (request, reply, done) => {
       const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
       this.metrics.inc(HTTP_REQUESTS, labels);
@@ -186,6 +199,7 @@ class Application implements App {
       limits: config.limits,
       logger: this.logger,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
+      ...authDeps,
       ...(config.ws.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.ws.maxFrameBytes }),
       ...(config.ws.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: config.ws.maxBufferedBytes }),
     });

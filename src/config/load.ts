@@ -123,10 +123,10 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9
 
 /**
  * Rules JSON Schema draft-07 cannot express: min ≤ default ≤ max, a bind address that can be
- * bound. Runs on data the schema may have refused elsewhere: each rule checks its own types.
+ * bound, the settings an auth strategy needs. Runs on data the schema may have refused elsewhere: each rule checks its own types.
  */
 function crossFieldIssues(data: unknown): Omit<ConfigIssue, 'source'>[] {
-  const issues: Omit<ConfigIssue, 'source'>[] = [];
+  const issues: Omit<ConfigIssue, 'source'>[] = authIssues(data);
   const server = isObject(data) ? data['server'] : undefined;
   const host = isObject(server) ? server['host'] : undefined;
   if (typeof host === 'string' && host !== '' && isIP(host) === 0 && !HOSTNAME.test(host)) {
@@ -158,6 +158,20 @@ function crossFieldIssues(data: unknown): Omit<ConfigIssue, 'source'>[] {
       path: `limits.${key}`,
       message: `must be between ${min} and ${max === Number.POSITIVE_INFINITY ? 'infinity' : max} (got ${value})`,
     })));
+}
+
+/** The settings each auth strategy cannot work without (read from the raw data, like the rest). */
+function authIssues(data: unknown): Omit<ConfigIssue, 'source'>[] {
+  const raw = isObject(data) ? data['auth'] : undefined;
+  const a = isObject(raw) ? raw : {};
+  const strategy = a['strategy'];
+  const missing = (keys: readonly string[]): Omit<ConfigIssue, 'source'>[] =>
+    keys.filter((k) => a[k] === undefined).map((k) => ({ path: `auth.${k}`, message: `is required when auth.strategy is ${String(strategy)}` }));
+  if (strategy === 'keystone') return missing(['keystoneUrl', 'keystoneUsername', 'keystonePassword', 'keystoneProjectName']);
+  if (strategy === 'jwt' && (a['jwtJwksUrl'] === undefined) === (a['jwtPublicKeyFile'] === undefined)) {
+    return [{ path: 'auth.jwtJwksUrl', message: 'exactly one of jwtJwksUrl and jwtPublicKeyFile is required when auth.strategy is jwt' }];
+  }
+  return [];
 }
 
 function toIssue(e: ErrorObject, data: unknown, sourceOf: (path: string) => string): ConfigIssue {

@@ -35,6 +35,36 @@ export interface QueueSchemaBinding {
   readonly schema: string;
 }
 
+/** How requests are authenticated (README "Behind Keystone"). */
+export const AUTH_STRATEGIES = ['noauth', 'keystone', 'jwt'] as const;
+export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
+
+/** Authentication settings; the keystone and jwt fields apply only to their strategy. */
+export interface AuthConfig {
+  readonly strategy: AuthStrategy;
+  /** Validation cache lifetime, seconds; default 300. */
+  readonly cacheTtlSeconds: number;
+  /** Deadline of one Keystone / JWKS request, ms; default 3000. */
+  readonly timeoutMs: number;
+  readonly keystoneUrl?: string;
+  readonly keystoneUsername?: string;
+  /** Secret: never logged. */
+  readonly keystonePassword?: string;
+  readonly keystoneProjectName?: string;
+  readonly keystoneUserDomainName: string;
+  readonly keystoneProjectDomainName: string;
+  readonly jwtJwksUrl?: string;
+  /** Least time between two JWKS fetches, ms; default 30000. */
+  readonly jwtJwksCooldownMs: number;
+  readonly jwtPublicKeyFile?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+  readonly jwtProjectClaim: string;
+  readonly jwtRolesClaim: string;
+  /** Secret: never logged. */
+  readonly signedUrlKey?: string;
+}
+
 export interface Config {
   readonly server: {
     /** Bind address of both listeners; default 127.0.0.1. */
@@ -68,4 +98,5 @@ export interface Config {
     /** Hard deadline of a graceful shutdown, ms; default 10000. */
     readonly timeoutMs: number;
   };
+  readonly auth: AuthConfig;
 }

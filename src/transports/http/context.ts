@@ -3,12 +3,15 @@
  * routing responders (405, OPTIONS) from them.
  */
 import type { FastifyRequest } from 'fastify';
+import type { Identity } from '../../auth/index.js';
 import type { RequestContext } from '../../core/types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the before-hooks on every versioned route. */
     zaqarContext: RequestContext | null;
+    /** The token's identity, set by the auth hook; null in noauth mode. */
+    zaqarIdentity: Identity | null;
   }
   interface FastifyContextConfig {
     /** Routing responders (405 / OPTIONS) skip Zaqar's before-hooks, as unrouted paths do. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/index.js';
 import type { Limits } from '../../core/limits.js';
 import type { SchemaCatalog } from '../../core/ports.js';
 import type { ZaqarService } from '../../core/types.js';
@@ -12,4 +13,8 @@ export interface HttpDeps {
   readonly schemas?: SchemaCatalog;
   /** Serve HTTPS; the key and certificate are set with `server.setSecureContext` before listening. */
   readonly tls?: boolean;
+  /** Token verification; absent = noauth (X-Project-ID and X-Roles are trusted). */
+  readonly auth?: Authenticator;
+  /** Secret of pre-signed URLs; absent = `share` answers 400 and signatures never verify. */
+  readonly signedUrlKey?: string;
 }

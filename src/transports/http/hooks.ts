@@ -6,13 +6,15 @@
 import type { FastifyRequest } from 'fastify';
 import { canonicalClientId, queueNameProblem } from '../../core/names.js';
 import { contentLength } from './body.js';
-import { HttpError, badRequest } from './http-error.js';
+import { HttpError, badRequest, notFound } from './http-error.js';
+import { verifySignature } from '../../auth/signed-url.js';
 import { pathOf } from './context.js';
 
 /** Runs every before-hook and sets `request.zaqarContext` on versioned paths. */
-export function beforeHooks(request: FastifyRequest): void {
+export function beforeHooks(request: FastifyRequest, signedUrlKey?: string): void {
   // Unrouted paths (404) and routing responders (405, OPTIONS) answer before any hook.
   if (request.is404 || request.routeOptions.config.routingOnly === true) return;
+  verifyPreSignedUrl(request, signedUrlKey);
   rejectUrlencoded(request);
   requireAcceptsJson(request);
   const path = pathOf(request);
@@ -22,6 +24,31 @@ export function beforeHooks(request: FastifyRequest): void {
   const project = requireProject(request);
   checkQueueName(request, project);
   request.zaqarContext = { project, clientId };
+}
+
+/** Whether the request carries a (non-empty) `URL-Signature`: it then needs no token. */
+export function isPreSigned(request: FastifyRequest): boolean {
+  const s = header(request, 'url-signature');
+  return s !== undefined && s !== '';
+}
+
+/**
+ * Zaqar's `verify_pre_signed_url` hook: a request with `URL-Signature` must use a listed
+ * method on a listed path and carry a valid, unexpired signature, else plain 404. Paths are
+ * matched as substrings (Zaqar uses `re.search`; a queue path has no regex metacharacter).
+ */
+function verifyPreSignedUrl(request: FastifyRequest, key: string | undefined): void {
+  if (!isPreSigned(request)) return;
+  const list = (name: string): string[] => (header(request, name) ?? '').split(',');
+  const methods = list('url-methods');
+  const paths = list('url-paths');
+  const path = pathOf(request);
+  if (!methods.includes(request.method)) throw notFound();
+  if (!paths.some((p) => p !== '' && path.includes(p))) throw notFound();
+  const ok =
+    key !== undefined &&
+    verifySignature(key, paths, header(request, 'x-project-id') ?? '', methods, header(request, 'url-expires') ?? '', header(request, 'url-signature') ?? '', Date.now());
+  if (!ok) throw notFound();
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -70,6 +97,12 @@ function checkClientId(request: FastifyRequest, required: boolean): string | nul
 
 function requireProject(request: FastifyRequest): string {
   const project = header(request, 'x-project-id');
+  const identity = request.zaqarIdentity;
+  if (identity !== null) {
+    // The token decides; a disagreeing header is refused, never followed (README "Behind Keystone").
+    if (project === undefined || project === identity.project) return identity.project;
+    throw new HttpError(403, 'Not authorized', 'The X-Project-ID header does not match the project of the token.');
+  }
   if (project === undefined) {
     throw badRequest('Project-Id Missing', 'The header X-PROJECT-ID was missing');
   }

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { installBodyParser } from './body.js';
 import type { HttpDeps } from './deps.js';
 import { installErrorHandling } from './error-handler.js';
+import { installAuthHook } from './auth-hook.js';
 import { beforeHooks } from './hooks.js';
 import { registerClaimRoutes } from './routes/claims.js';
 import { registerHomeRoutes } from './routes/home.js';
@@ -61,12 +62,15 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     ...(deps.tls === true ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => createHttpsServer({}, handler) } : {}),
   });
   app.decorateRequest('zaqarContext', null);
+  app.decorateRequest('zaqarIdentity', null);
   installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));
   installErrorHandling(app);
+  // Keystone's middleware sits in front of Zaqar's hooks: 401/503 win over header errors.
+  if (deps.auth !== undefined) installAuthHook(app, deps.auth);
   // A callback hook, not an async one: no promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
     try {
-      beforeHooks(request);
+      beforeHooks(request, deps.signedUrlKey);
     } catch (err) {
       done(err as Error);
       return;

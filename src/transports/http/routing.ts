@@ -12,9 +12,20 @@ export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<
 
 const ALL_METHODS: readonly Method[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
+/** Every resource registered on an instance, in order (the auth tests enumerate them). */
+const RESOURCES = new WeakMap<FastifyInstance, { url: string; methods: Method[] }[]>();
+
+/** The resources of `app` with their methods. */
+export function resourcesOf(app: FastifyInstance): readonly { readonly url: string; readonly methods: readonly Method[] }[] {
+  return RESOURCES.get(app) ?? [];
+}
+
 /** Routes `url` to `handlers`; every other method answers Falcon's 405. */
 export function resource(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>): void {
   const methods = ALL_METHODS.filter((m) => handlers[m] !== undefined);
+  const list = RESOURCES.get(app) ?? [];
+  list.push({ url, methods });
+  RESOURCES.set(app, list);
   for (const m of methods) {
     const handler = handlers[m];
     if (handler !== undefined) app.route({ method: m, url, handler });

@@ -7,19 +7,30 @@
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { isAction } from './actions.js';
+import { isAdmin, isAuthError, type Identity } from '../../auth/index.js';
 import { decodeFrame, encodeFrame } from './codec.js';
 import type { Outcome } from './dispatch.js';
 import { dispatch } from './dispatch.js';
-import { NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
+import { AUTH_ECHO, NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
 import type { HandlerDeps, Session } from './handlers/index.js';
 import type { AttachResult, AttachStart, Notification } from '../../core/types.js';
 import { reattachEncoding, type EncodedNotification, type NotificationHub, type NotificationSink } from './notifications.js';
-import { parseRequest } from './request.js';
+import { parseRequest, type ValidRequest } from './request.js';
 
 /** Requests queued on one connection before it stops reading from the socket. */
 const MAX_PENDING_REQUESTS = 256;
 /** ms a slow consumer gets to take its close frame before the socket is destroyed. */
 const SLOW_CONSUMER_GRACE_MS = 2_000;
+/** Zaqar's close when the token of an authenticated connection expires (reference §3.4.2). */
+export const AUTH_EXPIRED_CLOSE = { code: 4003, reason: 'Authentication expired.' } as const;
+/** setTimeout's ceiling; a later expiry is re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Actions that need the admin role when auth is on (Zaqar's admin API). */
+const ADMIN_ACTIONS: ReadonlySet<string> = new Set([
+  'check_node_health',
+  'pool_list', 'pool_create', 'pool_get', 'pool_update', 'pool_delete',
+  'flavor_list', 'flavor_create', 'flavor_get', 'flavor_update', 'flavor_delete',
+]);
 
 export interface ConnectionOptions {
   /** Connection uuid (also in the subscriber URL). */
@@ -82,6 +93,9 @@ export class Connection implements Session, NotificationSink {
   #notifyBinary = false;
   /** No more frames are sent (closing, closed or cut off). */
   #silenced = false;
+  /** The identity of the last successful `authenticate` (auth modes only). */
+  #identity: Identity | null = null;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ConnectionOptions) {
     this.id = opts.id;
@@ -98,6 +112,7 @@ export class Connection implements Session, NotificationSink {
     this.done = new Promise((resolve) => {
       this.#socket.once('close', (code, reason) => {
         this.#silenced = true;
+        clearTimeout(this.#expiryTimer);
         this.#log.debug({ code, reason: reason.toString() }, 'ws: connection closed');
         // After the frames already received are handled (one may be creating a subscription).
         this.#chain = this.#chain.then(() => this.#cleanup()).then(resolve, resolve);
@@ -215,7 +230,68 @@ export class Connection implements Session, NotificationSink {
       return { echo, status, body: protocolError(error) };
     }
     this.#busy = true;
+    if (this.#deps.auth !== undefined) {
+      const refused = await this.#authGate(parsed.request);
+      if (refused !== null) return refused;
+    }
     return dispatch(parsed.request, isBinary, this, this.#deps);
+  }
+
+  /**
+   * Zaqar's gate with Keystone (reference §3.4.2): `authenticate` binds the token's identity;
+   * before it every other frame gets 403 "Not authentified."; after it a frame naming another
+   * project gets 403 "Not authenticated.". Returns the refusal, or null to dispatch.
+   */
+  async #authGate(req: ValidRequest): Promise<Outcome | null> {
+    const auth = this.#deps.auth;
+    if (auth === undefined) return null;
+    if (req.action === 'authenticate') return this.#authenticate(req.headers['X-Auth-Token'] ?? '');
+    const identity = this.#identity;
+    if (identity === null) return { echo: req.echo, status: 403, body: protocolError('Not authentified.') };
+    if (req.headers['X-Project-ID'] !== identity.project) {
+      return { echo: req.echo, status: 403, body: protocolError('Not authenticated.') };
+    }
+    if (ADMIN_ACTIONS.has(req.action) && !isAdmin(identity)) {
+      return { echo: req.echo, status: 403, body: protocolError('You are not authorized to complete this action.') };
+    }
+    return null;
+  }
+
+  async #authenticate(token: string): Promise<Outcome> {
+    const auth = this.#deps.auth;
+    if (auth === undefined) throw new Error('authenticate gate without an authenticator');
+    try {
+      const identity = await auth.verify(token);
+      this.#identity = identity;
+      this.#armExpiry(identity.expiresAt);
+      return { echo: AUTH_ECHO, status: 200, body: { message: 'Authentified.' } };
+    } catch (err) {
+      if (isAuthError(err) && err.kind === 'unavailable') {
+        this.#log.warn({ event: 'auth_unavailable', strategy: auth.strategy, err: err.message }, 'auth: verifier unavailable');
+        return { echo: AUTH_ECHO, status: 503, body: protocolError('Authentication service unavailable.') };
+      }
+      // Zaqar keeps the previous identity (if any) and the socket: the client may retry.
+      return { echo: AUTH_ECHO, status: 401, body: protocolError('Authentication failed.') };
+    }
+  }
+
+  /** Closes with 4003 when the token expires; a new `authenticate` replaces the timer. */
+  #armExpiry(expiresAt: number | null): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    if (expiresAt === null) return;
+    const delay = expiresAt - Date.now();
+    this.#expiryTimer = setTimeout(() => {
+      if (expiresAt > Date.now()) {
+        this.#armExpiry(expiresAt);
+        return;
+      }
+      this.#identity = null;
+      this.#log.info({ event: 'ws_auth_expired' }, 'ws: token expired, closing');
+      this.#silenced = true;
+      this.#socket.close(AUTH_EXPIRED_CLOSE.code, AUTH_EXPIRED_CLOSE.reason);
+    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    this.#expiryTimer.unref();
   }
 
   #logOutcome(o: Outcome): void {

@@ -16,6 +16,7 @@ import type { WebSocket } from 'ws';
 import type { Limits } from '../../core/limits.js';
 import type { ZaqarService } from '../../core/types.js';
 import { Connection, type WsTelemetry } from './connection.js';
+import type { Authenticator } from '../../auth/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { NotificationHub } from './notifications.js';
 
@@ -33,6 +34,8 @@ export interface WsDeps {
   telemetry?: WsTelemetry;
   /** Serve WSS: `listen` then needs the key and certificate. */
   tls?: boolean;
+  /** Token verification; absent = noauth. */
+  auth?: Authenticator;
 }
 
 export interface TlsMaterial {
@@ -67,7 +70,7 @@ function delay(ms: number): Promise<void> {
 export function createWsServer(deps: WsDeps): WsServer {
   const log = deps.logger;
   const maxBufferedBytes = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-  const handlerDeps = { service: deps.service, limits: deps.limits };
+  const handlerDeps = { service: deps.service, limits: deps.limits, ...(deps.auth !== undefined ? { auth: deps.auth } : {}) };
   const hub = new NotificationHub(deps.service, log);
   const heartbeat = new Heartbeat(deps.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
   const open = new Set<Connection>();

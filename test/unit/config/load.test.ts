@@ -24,6 +24,16 @@ describe('loadConfig', () => {
       validation: { queueSchemas: [] },
       ws: { heartbeatIntervalMs: 30000 },
       shutdown: { timeoutMs: 10000 },
+      auth: {
+        strategy: 'noauth',
+        cacheTtlSeconds: 300,
+        timeoutMs: 3000,
+        keystoneUserDomainName: 'Default',
+        keystoneProjectDomainName: 'Default',
+        jwtJwksCooldownMs: 30000,
+        jwtProjectClaim: 'project_id',
+        jwtRolesClaim: 'roles',
+      },
     });
   });
 
@@ -68,6 +78,19 @@ describe('loadConfig', () => {
     });
     expect(config.shutdown.timeoutMs).toBe(5000);
     expect(config.ws).toEqual({ heartbeatIntervalMs: 1000, maxFrameBytes: 2097152, maxBufferedBytes: 4194304 });
+  });
+
+  it('requires the settings of the chosen auth strategy and keeps noauth the default', () => {
+    expect(loadConfig({ env: {} }).auth.strategy).toBe('noauth');
+    const ks = configError(() => loadConfig({ env: { AUTH_STRATEGY: 'keystone', KEYSTONE_URL: 'http://k:5000/v3' } }));
+    expect(ks.message).toContain('auth.keystoneUsername');
+    expect(ks.message).toContain('auth.keystonePassword');
+    expect(ks.message).not.toContain('auth.keystoneUrl');
+    const jwt = configError(() => loadConfig({ env: { AUTH_STRATEGY: 'jwt' } }));
+    expect(jwt.message).toContain('exactly one of jwtJwksUrl and jwtPublicKeyFile');
+    expect(configError(() => loadConfig({ env: { AUTH_STRATEGY: 'ldap' } })).message).toContain('auth.strategy');
+    const ok = loadConfig({ env: { AUTH_STRATEGY: 'jwt', JWT_JWKS_URL: 'http://i/jwks', AUTH_CACHE_TTL_SECONDS: '5' } });
+    expect(ok.auth).toMatchObject({ strategy: 'jwt', jwtJwksUrl: 'http://i/jwks', cacheTtlSeconds: 5, jwtProjectClaim: 'project_id' });
   });
 
   it('has a unique name and a description for every variable', () => {

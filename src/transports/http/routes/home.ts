@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAdmin as identityIsAdmin } from '../../../auth/index.js';
 import homeDoc from '../home-doc.json' with { type: 'json' };
 import type { JsonObject, RequestContext, ZaqarService } from '../../../core/types.js';
 import type { HttpDeps } from '../deps.js';
@@ -49,6 +50,8 @@ export function registerHomeRoutes(app: FastifyInstance, deps: HttpDeps): void {
 }
 
 function isAdmin(request: FastifyRequest): boolean {
+  const identity = request.zaqarIdentity;
+  if (identity !== null) return identityIsAdmin(identity);
   const raw = request.headers['x-roles'];
   const roles = (Array.isArray(raw) ? raw.join(',') : raw ?? '').split(',');
   return roles.some((r) => r.trim().toLowerCase() === 'admin');

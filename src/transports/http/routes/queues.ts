@@ -7,7 +7,8 @@ import type { JsonObject } from '../../../core/types.js';
 import { asObject, hasBody, metadataTooLarge, readJson } from '../body.js';
 import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
-import { badApi } from '../http-error.js';
+import { createSignedUrl } from '../../../auth/signed-url.js';
+import { badApi, badBody } from '../http-error.js';
 import { getBool, getParam, pagingParams, parseQuery } from '../query.js';
 import { metadataWithDefaults, nextLinks, statsJson } from '../render.js';
 import { sendEmpty, sendJson } from '../reply.js';
@@ -34,7 +35,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: HttpDeps): void 
     },
   });
   resource(app, '/v2/queues/:queue_name/purge', { POST: (req, reply) => purgeQueue(deps, req, reply) });
-  resource(app, '/v2/queues/:queue_name/share', { POST: (req, reply) => shareQueue(req, reply) });
+  resource(app, '/v2/queues/:queue_name/share', { POST: (req, reply) => shareQueue(deps, req, reply) });
 }
 
 async function listQueues(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -106,8 +107,32 @@ async function purgeQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyRep
   return sendEmpty(reply, 204);
 }
 
-/** Pre-signed URLs need a signing key; we have none, so we answer as Zaqar does without one. */
-async function shareQueue(req: FastifyRequest, _reply: FastifyReply): Promise<FastifyReply> {
-  if (hasBody(req)) asObject(readJson(req));
-  throw badApi("The `key` can't be None");
+const SHARE_PATHS: ReadonlySet<string> = new Set(['messages', 'subscriptions', 'claims']);
+const SHARE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'DELETE', 'PATCH']);
+
+function stringList(doc: Record<string, unknown>, key: string, fallback: string[], allowed: ReadonlySet<string>): string[] {
+  const v = doc[key] ?? fallback;
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string' && allowed.has(x))) {
+    throw badApi(`${key} must be a list of: ${[...allowed].join(', ')}.`);
+  }
+  return v;
+}
+
+/** Zaqar's pre-signed URL (reference §4.9); without a key, Zaqar's answer without one. */
+async function shareQueue(deps: HttpDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const doc = hasBody(req) ? asObject(readJson(req)) : {};
+  const key = deps.signedUrlKey;
+  if (key === undefined) throw badApi("The `key` can't be None");
+  const paths = stringList(doc, 'paths', ['messages'], SHARE_PATHS);
+  const methods = stringList(doc, 'methods', ['GET'], SHARE_METHODS);
+  const expires = doc['expires'];
+  if (expires !== undefined && typeof expires !== 'string') throw badApi('expires must be an ISO-8601 date string.');
+  const queue = param(req, 'queue_name');
+  const ctx = ctxOf(req);
+  try {
+    const url = createSignedUrl(key, paths.map((p) => `/v2/queues/${queue}/${p}`), ctx.project, methods, expires, Date.now());
+    return sendJson(reply, 200, { ...url, paths: [...url.paths], methods: [...url.methods] });
+  } catch (e) {
+    throw badBody(e instanceof Error ? e.message : String(e));
+  }
 }

@@ -2,6 +2,7 @@
  * What an action handler gets and returns. Handlers turn one validated request into one
  * reply; they throw {@link ZaqarError}s for endpoint errors (rendered by the connection).
  */
+import type { Authenticator } from '../../../auth/index.js';
 import type { Limits } from '../../../core/limits.js';
 import type { AttachResult, AttachStart, Json, RequestContext, ZaqarService } from '../../../core/types.js';
 import type { Action, ActionBodies, FrameHeaders } from '../actions.js';
@@ -44,6 +45,8 @@ export interface Reply {
 export interface HandlerDeps {
   readonly service: ZaqarService;
   readonly limits: Limits;
+  /** Token verification; absent = noauth (the connection gate in `connection.ts` uses it). */
+  readonly auth?: Authenticator;
 }
 
 export type Handler<A extends Action> = (call: Call<A>, deps: HandlerDeps) => Promise<Reply>;

@@ -23,10 +23,10 @@ export function fuzzSeed(suite: string): number {
   return seed;
 }
 
-/** Inputs per property: `FUZZ_RUNS`, default 1,000 (a few seconds each on 2 cores). */
+/** Inputs per property: `FUZZ_RUNS`, default 2,000 (a few seconds each on 2 cores). */
 export function fuzzRuns(): number {
   const n = Number(process.env['FUZZ_RUNS'] ?? '');
-  return Number.isInteger(n) && n > 0 ? n : 1_000;
+  return Number.isInteger(n) && n > 0 ? n : 2_000;
 }
 
 export interface FuzzApp {

@@ -6,7 +6,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { installBodyParser } from './body.js';
 import type { HttpDeps } from './deps.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, renderError } from './error-handler.js';
+import { pyJson } from '../../lib/py-json.js';
 import { installAuthHook } from './auth-hook.js';
 import { beforeHooks } from './hooks.js';
 import { registerClaimRoutes } from './routes/claims.js';
@@ -60,6 +61,19 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     bodyLimit: Number.MAX_SAFE_INTEGER,
     logController: new QuietRequestLog(() => deps.logger.isLevelEnabled('debug')),
     ...(deps.tls === true ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => createHttpsServer({}, handler) } : {}),
+    // Errors fastify raises before routing (a URL whose %-escapes are not UTF-8) get Zaqar's
+    // shape too, not fastify's own JSON (found by the REST fuzzer).
+    frameworkErrors: (error, request, reply) => renderError(error, request, reply),
+    // Bytes that are not HTTP at all (e.g. a body sent without framing): Zaqar's shape rather
+    // than Node's bare "Client Error", and the connection closed.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const body = pyJson({ title: 'Bad request', description: 'The request could not be parsed as HTTP.' });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nvary: Accept\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      void err;
+    },
   });
   app.decorateRequest('zaqarContext', null);
   app.decorateRequest('zaqarIdentity', null);

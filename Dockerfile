@@ -5,9 +5,11 @@
 # The Helm chart in helm/zaqar-bridge/ expects this layout (non-root uid 1000, read-only root
 # filesystem, schemas/ next to dist/).
 
-# Node 22 LTS. TODO(lead): pin by digest (node:22-bookworm-slim@sha256:…); the digest could not
-# be looked up from this build environment (no registry access), so the tag is pinned for now.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 22 LTS on Debian 12, pinned by digest so a rebuild gets the same base. To move it forward:
+#   docker buildx imagetools inspect node:22-bookworm-slim   (take the index digest it prints)
+# (This digest is the public node:22.14-bookworm-slim index, taken from a published Dockerfile;
+# no registry is reachable from our build machines to check a newer one.)
+ARG NODE_IMAGE=node:22.14-bookworm-slim@sha256:bac8ff0b5302b06924a5e288fb4ceecef9c8bb0bb92515985d2efdc3a2447052
 
 # ---- build: install everything, compile, then drop the dev dependencies ----
 FROM ${NODE_IMAGE} AS build

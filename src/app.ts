@@ -200,6 +200,7 @@ class Application implements App {
       logger: this.logger,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
       ...authDeps,
+      ...(signedUrlKey === undefined ? {} : { signedUrlKey }),
       ...(config.ws.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.ws.maxFrameBytes }),
       ...(config.ws.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: config.ws.maxBufferedBytes }),
     });

@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { isAction } from './actions.js';
 import { isAdmin, isAuthError, type Identity } from '../../auth/index.js';
+import { verifySignature } from '../../auth/signed-url.js';
 import { decodeFrame, encodeFrame } from './codec.js';
 import type { Outcome } from './dispatch.js';
 import { dispatch } from './dispatch.js';
 import { AUTH_ECHO, NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
 import type { HandlerDeps, Session } from './handlers/index.js';
-import type { AttachResult, AttachStart, Notification } from '../../core/types.js';
+import type { AttachResult, AttachStart, Json, Notification } from '../../core/types.js';
 import { reattachEncoding, type EncodedNotification, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest, type ValidRequest } from './request.js';
 
@@ -21,6 +22,16 @@ import { parseRequest, type ValidRequest } from './request.js';
 const MAX_PENDING_REQUESTS = 256;
 /** ms a slow consumer gets to take its close frame before the socket is destroyed. */
 const SLOW_CONSUMER_GRACE_MS = 2_000;
+/** The HTTP method each signable action stands for (reference §3.4.4); others cannot be signed. */
+const SIGNED_ACTION_METHODS: Partial<Record<string, string>> = {
+  message_list: 'GET',
+  message_get: 'GET',
+  message_get_many: 'GET',
+  message_post: 'POST',
+  message_delete: 'DELETE',
+  message_delete_many: 'DELETE',
+};
+
 /** Zaqar's close when the token of an authenticated connection expires (reference §3.4.2). */
 export const AUTH_EXPIRED_CLOSE = { code: 4003, reason: 'Authentication expired.' } as const;
 /** setTimeout's ceiling; a later expiry is re-armed in steps. */
@@ -247,7 +258,10 @@ export class Connection implements Session, NotificationSink {
     if (auth === undefined) return null;
     if (req.action === 'authenticate') return this.#authenticate(req.headers['X-Auth-Token'] ?? '');
     const identity = this.#identity;
-    if (identity === null) return { echo: req.echo, status: 403, body: protocolError('Not authentified.') };
+    if (identity === null) {
+      if (this.#preSignedAllows(req)) return null;
+      return { echo: req.echo, status: 403, body: protocolError('Not authentified.') };
+    }
     if (req.headers['X-Project-ID'] !== identity.project) {
       return { echo: req.echo, status: 403, body: protocolError('Not authenticated.') };
     }
@@ -255,6 +269,30 @@ export class Connection implements Session, NotificationSink {
       return { echo: req.echo, status: 403, body: protocolError('You are not authorized to complete this action.') };
     }
     return null;
+  }
+
+  /**
+   * Zaqar's pre-signed frames (reference §3.4.4): before `authenticate`, a frame with a
+   * `URL-Signature` header passes when the signature over `URL-Paths`, `URL-Methods`,
+   * `X-Project-ID` and `URL-Expires` verifies, the action's HTTP method is listed, and its
+   * queue's messages path matches a listed path. Only message actions can be signed.
+   */
+  #preSignedAllows(req: ValidRequest): boolean {
+    const key = this.#deps.signedUrlKey;
+    const h = req.headers;
+    const signature = h['URL-Signature'];
+    if (key === undefined || typeof signature !== 'string' || signature === '') return false;
+    const method = SIGNED_ACTION_METHODS[req.action];
+    const strings = (v: Json | undefined): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? v.split(',') : []);
+    const methods = strings(h['URL-Methods']);
+    const paths = strings(h['URL-Paths']);
+    const expires = h['URL-Expires'];
+    if (method === undefined || !methods.includes(method) || typeof expires !== 'string') return false;
+    const queue = (req.body as { queue_name?: unknown }).queue_name;
+    if (typeof queue !== 'string') return false;
+    const path = `/v2/queues/${queue}/messages`;
+    if (!paths.some((p) => p !== '' && path.includes(p))) return false;
+    return verifySignature(key, paths, h['X-Project-ID'], methods, expires, signature, Date.now());
   }
 
   async #authenticate(token: string): Promise<Outcome> {

@@ -36,6 +36,8 @@ export interface WsDeps {
   tls?: boolean;
   /** Token verification; absent = noauth. */
   auth?: Authenticator;
+  /** Secret of pre-signed URLs (with `auth`): signed message frames need no `authenticate`. */
+  signedUrlKey?: string;
 }
 
 export interface TlsMaterial {
@@ -70,7 +72,12 @@ function delay(ms: number): Promise<void> {
 export function createWsServer(deps: WsDeps): WsServer {
   const log = deps.logger;
   const maxBufferedBytes = deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-  const handlerDeps = { service: deps.service, limits: deps.limits, ...(deps.auth !== undefined ? { auth: deps.auth } : {}) };
+  const handlerDeps = {
+    service: deps.service,
+    limits: deps.limits,
+    ...(deps.auth !== undefined ? { auth: deps.auth } : {}),
+    ...(deps.signedUrlKey !== undefined ? { signedUrlKey: deps.signedUrlKey } : {}),
+  };
   const hub = new NotificationHub(deps.service, log);
   const heartbeat = new Heartbeat(deps.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
   const open = new Set<Connection>();

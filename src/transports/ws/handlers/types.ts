@@ -47,6 +47,8 @@ export interface HandlerDeps {
   readonly limits: Limits;
   /** Token verification; absent = noauth (the connection gate in `connection.ts` uses it). */
   readonly auth?: Authenticator;
+  /** Secret of pre-signed URLs: signed frames pass the gate before `authenticate` (§3.4.4). */
+  readonly signedUrlKey?: string;
 }
 
 export type Handler<A extends Action> = (call: Call<A>, deps: HandlerDeps) => Promise<Reply>;

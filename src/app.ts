@@ -44,6 +44,7 @@ import {
   type BoundPorts,
   type Metrics,
 } from './observability/index.js';
+import { SubscriberGuard } from './notifications/subscriber-guard.js';
 import { WebhookDispatcher } from './notifications/index.js';
 import { createAuthenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
@@ -154,13 +155,17 @@ class Application implements App {
     this.#schemasGiven = overrides.schemas !== undefined;
     if (overrides.schemas !== undefined) this.#schemas.set(overrides.schemas);
 
+    // Configs built by hand (tests) may lack the section: the guard then allows nothing internal.
+    const guard = new SubscriberGuard(config.webhooks?.allowedCidrs);
     this.#webhooks = new WebhookDispatcher({
       logger: this.logger,
+      guard,
       onOutcome: (outcome, count) => this.metrics.inc(WEBHOOK_DELIVERIES, { outcome }, count),
     });
     this.service = createZaqarService({
       backend: this.backend,
       posted: this.#webhooks,
+      subscriberCheck: (uri) => guard.refusal(uri),
       limits: config.limits,
       validator: this.#schemas,
       diagnostics: (d) => {

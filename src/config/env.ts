@@ -53,6 +53,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
     defaultText: 'unset',
     description: 'Bindings `pattern=schema,…` (e.g. `tripleo*=tripleo-workflow-message-v1,events=orchestrator-event-v1`); first match wins.',
   },
+  { name: 'WEBHOOK_ALLOWED_CIDRS', path: ['webhooks', 'allowedCidrs'], parse: 'string', defaultText: 'unset', description: 'CIDRs webhooks may reach although loopback, link-local or private.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], parse: 'string', defaultText: '10000', description: 'Hard deadline of a graceful shutdown, ms.' },
   { name: 'WS_HEARTBEAT_INTERVAL_MS', path: ['ws', 'heartbeatIntervalMs'], parse: 'string', defaultText: '30000', description: 'WebSocket ping interval, ms.' },
   { name: 'WS_MAX_FRAME_BYTES', path: ['ws', 'maxFrameBytes'], parse: 'string', defaultText: 'MAX_MESSAGES_POST_SIZE + 64 KiB', description: 'Largest inbound WebSocket frame, bytes.' },

@@ -4,6 +4,7 @@
  * keys) → cross-field checks → deep freeze. Every problem is reported in one
  * {@link ConfigError}; nothing is half-applied.
  */
+import { parseCidrs } from '../notifications/subscriber-guard.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -127,6 +128,15 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9
  */
 function crossFieldIssues(data: unknown): Omit<ConfigIssue, 'source'>[] {
   const issues: Omit<ConfigIssue, 'source'>[] = authIssues(data);
+  const webhooks = isObject(data) ? data['webhooks'] : undefined;
+  const cidrs = isObject(webhooks) ? webhooks['allowedCidrs'] : undefined;
+  if (typeof cidrs === 'string') {
+    try {
+      parseCidrs(cidrs);
+    } catch (e) {
+      issues.push({ path: 'webhooks.allowedCidrs', message: `must be comma-separated CIDRs: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
   const server = isObject(data) ? data['server'] : undefined;
   const host = isObject(server) ? server['host'] : undefined;
   if (typeof host === 'string' && host !== '' && isIP(host) === 0 && !HOSTNAME.test(host)) {

@@ -94,6 +94,10 @@ export interface Config {
     /** Outbound buffer ceiling per connection, bytes; unset = transport default. */
     readonly maxBufferedBytes?: number;
   };
+  readonly webhooks: {
+    /** CIDRs webhooks may reach despite the SSRF guard (comma-separated); unset = none. */
+    readonly allowedCidrs?: string;
+  };
   readonly shutdown: {
     /** Hard deadline of a graceful shutdown, ms; default 10000. */
     readonly timeoutMs: number;

@@ -61,6 +61,11 @@ export interface EngineDeps {
   readonly idleQueueMs?: number;
   /** Told of every post this pod accepts, once stored (webhook delivery). */
   readonly posted?: PostedSink;
+  /**
+   * Why a webhook subscriber may not be used (the SSRF guard: it resolves the host), or null.
+   * Asked when a subscription is created or its subscriber changed; absent = every URL passes.
+   */
+  readonly subscriberCheck?: (uri: string) => Promise<string | null>;
   /** When this pod writes a catalogue snapshot; defaults in {@link DEFAULT_CATALOG_SNAPSHOTS}. */
   readonly catalogSnapshots?: Partial<CatalogSnapshotPolicy>;
   /** Told of what the core does on its own (catalogue snapshots, restores); for logs. */
@@ -108,6 +113,7 @@ class Engine implements ZaqarEngine {
   readonly #ids: IdSource;
   readonly #limits: Limits;
   readonly #validator: MessageValidator | undefined;
+  readonly #subscriberCheck: ((uri: string) => Promise<string | null>) | undefined;
   readonly #timeoutMs: number;
   readonly #idleQueueMs: number;
   readonly #posted: PostedSink | undefined;
@@ -129,6 +135,7 @@ class Engine implements ZaqarEngine {
     this.#ids = deps.ids ?? randomUUID;
     this.#limits = deps.limits ?? DEFAULT_LIMITS;
     this.#validator = deps.validator;
+    this.#subscriberCheck = deps.subscriberCheck;
     this.#timeoutMs = deps.readBackTimeoutMs ?? 10_000;
     this.#idleQueueMs = deps.idleQueueMs ?? 300_000;
     this.#posted = deps.posted;
@@ -566,6 +573,7 @@ class Engine implements ZaqarEngine {
     assertQueueName(queue, ctx.project);
     const subscriber = rules.subscriber(opts.subscriber);
     const ttl = rules.subscriptionTtl(opts.ttl, this.#limits);
+    if (opts.websocket !== true) await this.#checkSubscriber(subscriber);
     if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     await this.#ensureQueue(ctx.project, queue);
     const o = await this.#catalogLog.write({
@@ -605,7 +613,14 @@ class Engine implements ZaqarEngine {
     return subscriptionView(queue, s, this.#clock());
   }
 
+  /** A 400 for a subscriber the SSRF guard refuses (before anything is written). */
+  async #checkSubscriber(uri: string): Promise<void> {
+    const refusal = (await this.#subscriberCheck?.(uri)) ?? null;
+    if (refusal !== null) throw errors.validation(refusal);
+  }
+
   async updateSubscription(ctx: RequestContext, queue: string, id: string, opts: UpdateSubscriptionOptions): Promise<void> {
+    if (opts.subscriber !== undefined) await this.#checkSubscriber(rules.subscriber(opts.subscriber));
     if (opts.options !== undefined) rules.documentDepth('Subscription options', opts.options);
     const update = {
       ...(opts.subscriber === undefined ? {} : { subscriber: rules.subscriber(opts.subscriber) }),

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { PostedMessages, PostedSink, SubscriptionView } from '../core/index.js';
+import type { SubscriberGuard } from './subscriber-guard.js';
 import { redactUrl } from '../observability/redact.js';
 import { resolveRetryPolicy, retrySchedule } from './retry-policy.js';
 import { notificationJson, requestBody, requestHeaders, webhookTarget, type NotDeliveredReason } from './webhook-request.js';
@@ -23,6 +24,8 @@ export interface WebhookDispatcherOptions {
   readonly logger: Logger;
   /** The HTTP client; default the global `fetch`. */
   readonly fetch?: typeof fetch;
+  /** The SSRF guard, asked again before every attempt (DNS may have changed); none = no check. */
+  readonly guard?: Pick<SubscriberGuard, 'refusal'>;
   /** Per POST attempt, ms; default 10000. A timed-out attempt counts as failed and is retried. */
   readonly timeoutMs?: number;
   /**
@@ -66,6 +69,7 @@ const unrefTimeout: Scheduler = (fn, ms) => {
 export class WebhookDispatcher implements PostedSink {
   readonly #log: Logger;
   readonly #fetch: typeof fetch;
+  readonly #guard: Pick<SubscriberGuard, 'refusal'> | undefined;
   readonly #timeoutMs: number;
   readonly #maxInFlight: number;
   readonly #schedule: Scheduler;
@@ -84,6 +88,7 @@ export class WebhookDispatcher implements PostedSink {
   constructor(options: WebhookDispatcherOptions) {
     this.#log = options.logger;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#guard = options.guard;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#schedule = options.schedule ?? unrefTimeout;
@@ -198,11 +203,14 @@ export class WebhookDispatcher implements PostedSink {
 
   /** First attempt, then one retry per schedule entry, until one succeeds or close. */
   async #deliver(job: Job, body: string): Promise<DeliveryOutcome> {
+    // Refused by the SSRF guard: given up at once (counted as failed, logged as webhook_refused).
+    if (await this.#refused(job)) return 'failed';
     let last = await this.#attempt(job, body);
     for (let i = 0; !last.ok && i < job.schedule.length; i++) {
       this.#log.debug({ event: 'webhook_retry', subscription: job.subscription, subscriber: job.shown, retry: i + 1, delayS: job.schedule[i], ...last }, 'webhook POST failed: retrying');
       await this.#sleep((job.schedule[i] ?? 0) * 1000);
       if (this.#closed) return 'dropped';
+      if (await this.#refused(job)) return 'failed';
       last = await this.#attempt(job, body);
     }
     if (last.ok) {
@@ -214,6 +222,14 @@ export class WebhookDispatcher implements PostedSink {
       'webhook delivery given up after its retry policy',
     );
     return 'failed';
+  }
+
+  /** The SSRF guard's check at delivery time: the subscriber's host may resolve elsewhere now. */
+  async #refused(job: Job): Promise<boolean> {
+    const refusal = (await this.#guard?.refusal(job.url)) ?? null;
+    if (refusal === null) return false;
+    this.#log.warn({ event: 'webhook_refused', subscription: job.subscription, subscriber: job.shown, queue: job.queue, reason: refusal }, 'webhook not sent: address refused');
+    return true;
   }
 
   /** One POST. Statuses 200..499 settle the delivery (Zaqar retries only on 5xx and errors). */

@@ -18,6 +18,9 @@ import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { PYTHON, zaqarclientUnavailable } from '../fixtures/zaqarclient/python.js';
 
+/** The receivers of these tests listen on loopback: allowed past the webhook SSRF guard. */
+const LOOPBACK_WEBHOOKS = '127.0.0.0/8,::1';
+
 const SCRIPT = fileURLToPath(new URL('../../scripts/compat/rest-diff.sh', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/compat/', import.meta.url));
 const VENDORED = `${FIXTURES}reference`;
@@ -79,7 +82,7 @@ describe.skipIf(noPython !== null)('REST wire compatibility with the real Zaqar 
   let hookPort: number;
 
   beforeAll(async () => {
-    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
+    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: LOOPBACK_WEBHOOKS } });
     // Markers from offset 0, as in the checked-in differences (by default they start from the clock).
     app = buildApp(config, { logger: createLogger({ level: 'silent' }), backend: new MemoryBackend({ firstQueueOffset: 0 }) });
     port = (await app.start()).restPort;

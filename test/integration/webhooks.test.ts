@@ -11,6 +11,9 @@ import { parseConfig } from '../../src/config/index.js';
 import { createLogger, WEBHOOK_DELIVERIES } from '../../src/observability/index.js';
 import { TestWsClient } from '../fixtures/ws-client.js';
 
+/** The receivers of these tests listen on loopback: allowed past the webhook SSRF guard. */
+const LOOPBACK_WEBHOOKS = '127.0.0.0/8,::1';
+
 const PROJECT = 'proj-hook';
 const CLIENT_ID = '3381af92-2b9e-11e3-b191-71861300734c';
 
@@ -67,7 +70,7 @@ let listener: Listener;
 let hook: string;
 
 beforeEach(async () => {
-  const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
+  const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: LOOPBACK_WEBHOOKS } });
   app = buildApp(config, { logger: createLogger({ level: 'silent' }) });
   const ports = await app.start();
   base = `http://127.0.0.1:${ports.restPort}`;

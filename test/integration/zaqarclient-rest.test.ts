@@ -9,6 +9,9 @@ import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { runScript, zaqarclientUnavailable } from '../fixtures/zaqarclient/python.js';
 
+/** The receivers of these tests listen on loopback: allowed past the webhook SSRF guard. */
+const LOOPBACK_WEBHOOKS = '127.0.0.0/8,::1';
+
 type Step = { ok: true; value: unknown } | { ok: false; error: string; status: number | null; message: string };
 interface FlowResult {
   readonly client_uuid: string;
@@ -49,7 +52,7 @@ describe.skipIf(unavailable !== null)('python-zaqarclient over REST', () => {
   }
 
   beforeAll(async () => {
-    const config = parseConfig({ server: { restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
+    const config = parseConfig({ server: { restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: LOOPBACK_WEBHOOKS } });
     app = buildApp(config, { logger: createLogger({ level: 'silent' }) });
     const { restPort } = await app.start();
     url = `http://127.0.0.1:${restPort}`;

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       limits: DEFAULT_LIMITS,
       validation: { queueSchemas: [] },
       ws: { heartbeatIntervalMs: 30000 },
+      webhooks: {},
       shutdown: { timeoutMs: 10000 },
       auth: {
         strategy: 'noauth',

@@ -91,6 +91,19 @@ describe('WebhookDispatcher', () => {
     expect(d.inFlight).toBe(0);
   });
 
+  it('asks the SSRF guard before every attempt: a subscriber that now resolves inward is never POSTed', async () => {
+    const { calls, fetch } = fakeFetch([500]);
+    // Public at the first attempt, loopback at the retry (DNS changed meanwhile).
+    const answers = [null, 'The subscriber\'s address 127.0.0.1 is loopback'];
+    const asked: string[] = [];
+    const guard = { refusal: async (uri: string) => (asked.push(uri), answers.shift() ?? null) };
+    make(fetch, { guard }).posted(post([sub('s', 'http://hooks.example/x', immediate(3))]));
+    await vi.runAllTimersAsync();
+    expect(asked).toEqual(['http://hooks.example/x', 'http://hooks.example/x']);
+    expect(calls).toHaveLength(1);
+    expect(outcomes).toEqual({ delivered: 0, failed: 1, dropped: 0 });
+  });
+
   it.each([200, 204, 301, 404, 499])('takes status %i as done (no retry)', async (status) => {
     const { calls, fetch } = fakeFetch([status]);
     make(fetch).posted(post([sub('s', HOOK)]));

@@ -19,7 +19,8 @@ const ctl = inject('rabbitmqCtl');
 const exchange = uniqueExchange('pods');
 const project = `pods-${randomUUID().slice(0, 8)}`;
 const headers = { 'Client-ID': randomUUID(), 'X-Project-ID': project };
-const env = { RABBITMQ_URL: url, RABBITMQ_EXCHANGE: exchange, LOG_LEVEL: 'info' };
+// The subscriber below is on loopback, which the webhook SSRF guard refuses unless allowed.
+const env = { RABBITMQ_URL: url, RABBITMQ_EXCHANGE: exchange, LOG_LEVEL: 'info', WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8' };
 const logs: LogRef[] = [{ kind: 'catalog' }];
 let factory: PodFactory;
 let a: Pod;

@@ -74,7 +74,7 @@ describe.skipIf(noTools !== null)('WebSocket wire compatibility with the real Za
   let restPort: number;
 
   beforeAll(async () => {
-    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
+    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: '127.0.0.0/8,::1' } });
     app = buildApp(config, { logger: createLogger({ level: 'silent' }), ids: sequentialIds() });
     const ports = await app.start();
     wsPort = ports.wsPort;

@@ -344,7 +344,12 @@ class Application implements App {
   #wireRabbitMq(): void {
     const backend = this.backend;
     if (!(backend instanceof RabbitMqBackend)) return;
-    this.#unsubscribe.push(backend.onDiagnostic((d) => this.#events.backendDiagnostic(d)));
+    this.#unsubscribe.push(
+      backend.onDiagnostic((d) => {
+        this.#events.backendDiagnostic(d);
+        if (d.type === 'ingress_dead_lettered') this.metrics.inc(FOREIGN_REJECTED, { outcome: 'unroutable' });
+      }),
+    );
     this.#unsubscribe.push(backend.onForeignMessage((d) => this.#ingest(d)));
     this.#unsubscribe.push(backend.onPublishConfirmed((seconds) => this.metrics.observe(PUBLISH_CONFIRM, {}, seconds)));
   }

@@ -5,18 +5,39 @@
 import { errors } from './errors.js';
 import type { Json, NewMessage } from './types.js';
 
-/** The messages a foreign payload carries (see {@link ForeignMessage.payload}). */
+/** Keys a Zaqar message envelope may have; an object with any other key is a body. */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['body', 'ttl', 'delay']);
+
+const isObject = (v: Json | undefined): v is { [k: string]: Json } =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `{"body": …}` with only `ttl` and `delay` beside it: one Zaqar message, not a body. */
+const isEnvelope = (v: Json): v is { [k: string]: Json } =>
+  isObject(v) && 'body' in v && Object.keys(v).every((k) => ENVELOPE_KEYS.has(k));
+
+/**
+ * The messages a foreign payload carries (see {@link ForeignMessage.payload}):
+ * - `{"messages": [...]}` (that key alone, a list): a Zaqar post; every item needs a `body`, as on REST;
+ * - an envelope (`body`, optionally `ttl`, `delay`): one message;
+ * - any other JSON value, including an object that merely has a `body` key among others
+ *   (`{"type": …, "body": …}`): the body of one message, stored as it is.
+ */
 export function foreignMessages(payload: Json): NewMessage[] {
-  const isObject = (v: Json | undefined): v is { [k: string]: Json } =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const seconds = (m: { [k: string]: Json }, key: 'ttl' | 'delay'): number | undefined => {
+    const v = m[key];
+    if (v !== undefined && typeof v !== 'number') throw errors.validation(`The value of the "${key}" field must be a int.`);
+    return v;
+  };
   const one = (m: Json): NewMessage => {
     if (!isObject(m) || !('body' in m)) throw errors.validation('Missing "body" field.');
-    const ttl = m['ttl'];
-    if (ttl !== undefined && typeof ttl !== 'number') throw errors.validation('The value of the "ttl" field must be a int.');
-    return ttl === undefined ? { body: m['body'] ?? null } : { body: m['body'] ?? null, ttl };
+    const ttl = seconds(m, 'ttl');
+    const delay = seconds(m, 'delay');
+    return { body: m['body'] ?? null, ...(ttl === undefined ? {} : { ttl }), ...(delay === undefined ? {} : { delay }) };
   };
-  if (isObject(payload) && Array.isArray(payload['messages'])) return payload['messages'].map(one);
-  if (isObject(payload) && 'body' in payload) return [one(payload)];
+  if (isObject(payload) && Object.keys(payload).length === 1 && Array.isArray(payload['messages'])) {
+    return payload['messages'].map(one);
+  }
+  if (isEnvelope(payload)) return [one(payload)];
   return [{ body: payload }];
 }
 

@@ -167,8 +167,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const m = new Metrics(opts);
-  m.counter(FOREIGN_REJECTED, 'Messages published straight to the broker that were not stored, by outcome (dead_lettered, dropped, not_json).', ['outcome']);
-  for (const outcome of ['dead_lettered', 'dropped', 'not_json']) m.inc(FOREIGN_REJECTED, { outcome }, 0);
+  m.counter(FOREIGN_REJECTED, 'Messages published straight to the broker that were not stored, by outcome (dead_lettered, dropped, not_json, unroutable: the routing key is not <project>.<queue>).', ['outcome']);
+  for (const outcome of ['dead_lettered', 'dropped', 'not_json', 'unroutable']) m.inc(FOREIGN_REJECTED, { outcome }, 0);
   m.counter(CORE_EVENTS, 'What the core did on its own, by event: catalog_snapshot_written, catalog_snapshot_failed, catalog_restored, catalog_snapshot_invalid, catalog_head_missing (alert on the last two and on failures).', ['event']);
   for (const event of ['catalog_snapshot_written', 'catalog_snapshot_failed', 'catalog_head_missing']) m.inc(CORE_EVENTS, { event }, 0);
   m.counter(WEBHOOK_DELIVERIES, 'Webhook deliveries (one message to one subscriber) by outcome (delivered, failed after the retry policy, dropped when too many are in flight or at shutdown).', ['outcome']);

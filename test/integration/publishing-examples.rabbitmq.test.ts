@@ -13,6 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { topologyNames } from '../../src/backends/rabbitmq/topology.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
+import { FOREIGN_REJECTED } from '../../src/observability/metrics.js';
 import { PYTHON } from '../fixtures/zaqarclient/python.js';
 import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
 
@@ -24,7 +25,7 @@ const headers = { 'Client-ID': '0e9c3c1a-2b3d-4e5f-8a6b-7c8d9e0f1a2b', 'X-Projec
 
 let app: App;
 let restPort = 0;
-const queues = ['from-pika', 'from-kombu', 'from-amqplib', 'bad'];
+const queues = ['from-pika', 'from-kombu', 'from-amqplib', 'bad', 'shapes'];
 
 beforeAll(async () => {
   const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, backend: { type: 'rabbitmq', url, exchange } });
@@ -88,6 +89,30 @@ describe('the publishing examples', { timeout: 90_000 }, () => {
       await run(PYTHON, [`${EXAMPLES}pika_publish.py`], { QUEUE: 'bad', BODY: '{"type": "fine"}' });
       expect(await listed('bad', 1)).toEqual([{ type: 'fine' }]);
       expect((await ch.checkQueue(dead)).messageCount).toBe(before + 1);
+    } finally {
+      await amqp.close();
+    }
+  });
+
+  it('each body shape is read by the one rule; a routing key that names no queue is dead-lettered and counted', async () => {
+    const dead = topologyNames(exchange).deadLetterQueue;
+    const amqp = await connect(url);
+    try {
+      const ch = await amqp.createConfirmChannel();
+      const before = (await ch.checkQueue(dead)).messageCount;
+      const unroutableBefore = app.metrics.value(FOREIGN_REJECTED, { outcome: 'unroutable' });
+      const publish = async (routingKey: string, body: unknown): Promise<void> => {
+        ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' });
+        await ch.waitForConfirms();
+      };
+      await publish('no-dot-here', { type: 'lost' });
+      await publish(`${PROJECT}.shapes`, { messages: [{ body: { n: 1 }, ttl: 300 }, { body: { n: 2 } }] });
+      await publish(`${PROJECT}.shapes`, { body: { n: 3 }, ttl: 300, delay: 0 });
+      await publish(`${PROJECT}.shapes`, { body: 'kept whole', type: 'workflow' });
+      await publish(`${PROJECT}.shapes`, { type: 'plain', payload: { n: 5 } });
+      expect(await listed('shapes', 5)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { body: 'kept whole', type: 'workflow' }, { type: 'plain', payload: { n: 5 } }]);
+      expect((await ch.checkQueue(dead)).messageCount).toBe(before + 1);
+      expect(app.metrics.value(FOREIGN_REJECTED, { outcome: 'unroutable' })).toBe(unroutableBefore + 1);
     } finally {
       await amqp.close();
     }

@@ -1,6 +1,7 @@
 /**
  * Vitest globalSetup: provides a RabbitMQ (`inject('amqpUrl')`) to the `*.rabbitmq.test.ts`
- * suites, and the command that controls it (`inject('rabbitmqCtl')`, for restart tests).
+ * suites, and the command that inspects it (`inject('rabbitmqCtl')`: list_queues, list_connections;
+ * no test stops it — those that stop a broker start their own, test/fixtures/private-rabbitmq.ts).
  *
  * 1. `RABBITMQ_URL` set (CI: `.ci/run` starts the Debian broker): use it. `rabbitmqctl` on
  *    the PATH controls it, or the command in `RABBITMQ_CTL` (space-separated).

@@ -38,8 +38,8 @@ export default defineConfig({
           name: 'rabbitmq',
           include: [RABBITMQ_TESTS],
           globalSetup: hasRabbitMqSetup ? [RABBITMQ_SETUP] : [],
-          // One broker is shared, and restart.rabbitmq.test.ts stops it for a few seconds:
-          // broker suites run one file at a time.
+          // One file at a time: the suites share one broker and two CPUs, and the two that stop
+          // a broker start a private node each (test/fixtures/private-rabbitmq.ts).
           fileParallelism: false,
         },
       },

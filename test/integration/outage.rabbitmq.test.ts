@@ -3,35 +3,28 @@
  * process (issue 3, requirement 4): every acknowledged message is listable afterwards; posts
  * during the outage get a clear 503 — never a hang, never a crash; the bridge reconnects by
  * itself; its WebSocket subscriber continues without gap or duplicate.
+ *
+ * The broker that stops is a private node of this test's own (test/fixtures/private-rabbitmq.ts);
+ * the shared broker of `RABBITMQ_URL` is only watched, to prove it was not disturbed.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { LogRef } from '../../src/core/ports.js';
 import { buildPods, type Pod, type PodFactory } from '../fixtures/pods.js';
-import { deleteTopology, uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
+import { startPrivateRabbitMq, watchSharedBroker, type PrivateRabbitMq } from '../fixtures/private-rabbitmq.js';
+import { uniqueExchange } from '../fixtures/rabbitmq-helpers.js';
 import { TestWsClient } from '../fixtures/ws-client.js';
 
-const run = promisify(execFile);
-const url = inject('amqpUrl');
-const ctl = inject('rabbitmqCtl');
 const exchange = uniqueExchange('outage');
 const project = `outage-${randomUUID().slice(0, 8)}`;
 const queue = 'jobs';
 const headers = { 'Client-ID': randomUUID(), 'X-Project-ID': project };
-const logs: LogRef[] = [{ kind: 'catalog' }, { kind: 'queue', project, queue }];
 /** A request that takes longer than this is a hang, whatever the broker is doing. */
 const HANG_MS = 15_000;
 
 let factory: PodFactory;
 let pod: Pod;
-
-async function rabbitmqctl(...args: string[]): Promise<void> {
-  const [cmd, ...pre] = ctl;
-  if (cmd === undefined) throw new Error('no rabbitmqctl command');
-  await run(cmd, [...pre, ...args], { timeout: 60_000 });
-}
+let broker: PrivateRabbitMq;
+let shared: Awaited<ReturnType<typeof watchSharedBroker>>;
 
 async function post(i: number): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://127.0.0.1:${pod.restPort}/v2/queues/${queue}/messages`, {
@@ -57,13 +50,17 @@ async function listAll(): Promise<number[]> {
 }
 
 beforeAll(async () => {
+  shared = await watchSharedBroker(inject('amqpUrl'));
+  const starting = startPrivateRabbitMq('outage').then((b) => (broker = b));
   factory = await buildPods();
-  pod = await factory.start({ RABBITMQ_URL: url, RABBITMQ_EXCHANGE: exchange, LOG_LEVEL: 'info' });
+  await starting;
+  pod = await factory.start({ RABBITMQ_URL: broker.url, RABBITMQ_EXCHANGE: exchange, LOG_LEVEL: 'info' });
 }, 120_000);
 
 afterAll(async () => {
-  await factory.dispose();
-  await deleteTopology(url, exchange, logs);
+  await factory?.dispose();
+  await broker?.close();
+  await shared?.close();
 }, 60_000);
 
 describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () => {
@@ -93,10 +90,9 @@ describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () =>
     })();
     while (acked.length < 20) await new Promise((r) => setTimeout(r, 10));
     state.phase = 'down';
-    await rabbitmqctl('stop_app');
+    await broker.stopApp();
     await new Promise((r) => setTimeout(r, 1500));
-    await rabbitmqctl('start_app');
-    await rabbitmqctl('await_startup');
+    await broker.startApp();
     state.phase = 'after';
     await producer;
 
@@ -110,5 +106,6 @@ describe('a RabbitMQ outage under a running bridge', { timeout: 180_000 }, () =>
     expect(received).toEqual(listed);
     expect(await sub.silentFor(300)).toBe(true);
     await sub.close();
+    expect(await shared.undisturbed()).toBe(true);
   });
 });

@@ -3,35 +3,35 @@
  * `start_app`): nothing acknowledged is lost, appends during the outage fail fast with 503,
  * tails resume without gap or duplicate, and the status goes down then up.
  *
- * This stops the shared broker for a few seconds: run it on its own (see the report / vitest
- * wiring), never in parallel with other broker suites.
+ * The broker it restarts is a private node of this test's own (test/fixtures/private-rabbitmq.ts);
+ * the shared broker of `RABBITMQ_URL` is only watched, to prove it was not disturbed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isZaqarError } from '../../src/core/errors.js';
 import type { BackendStatus, LogRef } from '../../src/core/ports.js';
 import { RabbitMqBackend } from '../../src/backends/rabbitmq/index.js';
-import { barrier, deleteTopology, expectInOrder, record, uniqueExchange, until } from '../fixtures/rabbitmq-helpers.js';
+import { startPrivateRabbitMq, watchSharedBroker, type PrivateRabbitMq } from '../fixtures/private-rabbitmq.js';
+import { barrier, expectInOrder, record, uniqueExchange, until } from '../fixtures/rabbitmq-helpers.js';
 
-const run = promisify(execFile);
-const url = inject('amqpUrl');
-const ctl = inject('rabbitmqCtl');
 const exchange = uniqueExchange('restart');
 const log: LogRef = { kind: 'queue', project: 'p.restart', queue: 'jobs.1' };
 
-async function rabbitmqctl(...args: string[]): Promise<void> {
-  const [cmd, ...pre] = ctl;
-  if (cmd === undefined) throw new Error('no rabbitmqctl command');
-  await run(cmd, [...pre, ...args], { timeout: 60_000 });
-}
-
+let broker: PrivateRabbitMq;
+let shared: Awaited<ReturnType<typeof watchSharedBroker>>;
 let backend: RabbitMqBackend | null = null;
+let url = '';
+
+beforeAll(async () => {
+  shared = await watchSharedBroker(inject('amqpUrl'));
+  broker = await startPrivateRabbitMq('restart');
+  url = broker.url;
+}, 120_000);
 
 afterAll(async () => {
   await backend?.close();
-  await deleteTopology(url, exchange, [log]);
-});
+  await broker?.close();
+  await shared?.close();
+}, 60_000);
 
 describe('RabbitMQ restart', { timeout: 120_000 }, () => {
   it('loses nothing acknowledged, fails fast while down, resumes tails exactly', async () => {
@@ -63,11 +63,11 @@ describe('RabbitMQ restart', { timeout: 120_000 }, () => {
     })();
 
     await until(() => acked.length >= 200, 20_000, '200 appends before the restart');
-    await rabbitmqctl('stop_app');
+    await broker.stopApp();
     await until(() => b.status().type === 'down', 20_000, 'status down');
     const ackedBeforeRestart = acked.length;
     await new Promise((r) => setTimeout(r, 500)); // appends keep failing meanwhile
-    await rabbitmqctl('start_app');
+    await broker.startApp();
     await until(() => b.status().type === 'up', 60_000, 'status up');
     await until(() => acked.length >= ackedBeforeRestart + 200, 30_000, '200 appends after the restart');
     stop = true;
@@ -96,5 +96,6 @@ describe('RabbitMQ restart', { timeout: 120_000 }, () => {
     await fresh.waitFor(live.records.length, 20_000);
     expect(fresh.records.slice(0, live.records.length)).toEqual(live.records);
     fresh.close();
+    expect(await shared.undisturbed()).toBe(true);
   });
 });

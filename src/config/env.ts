@@ -56,7 +56,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'WEBHOOK_ALLOWED_CIDRS', path: ['webhooks', 'allowedCidrs'], parse: 'string', defaultText: 'unset', description: 'CIDRs webhooks may reach although loopback, link-local or private.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', path: ['shutdown', 'timeoutMs'], parse: 'string', defaultText: '10000', description: 'Hard deadline of a graceful shutdown, ms.' },
   { name: 'WS_HEARTBEAT_INTERVAL_MS', path: ['ws', 'heartbeatIntervalMs'], parse: 'string', defaultText: '30000', description: 'WebSocket ping interval, ms.' },
-  { name: 'WS_MAX_FRAME_BYTES', path: ['ws', 'maxFrameBytes'], parse: 'string', defaultText: 'MAX_MESSAGES_POST_SIZE + 64 KiB', description: 'Largest inbound WebSocket frame, bytes.' },
+  { name: 'WS_MAX_FRAME_BYTES', path: ['ws', 'maxFrameBytes'], parse: 'string', defaultText: '16 MiB (or MAX_MESSAGES_POST_SIZE + 64 KiB if larger)', description: 'Hard cap on an inbound WebSocket frame, bytes: larger frames close the socket with 1009; smaller oversized posts get the 400 frame.' },
   { name: 'AUTH_STRATEGY', path: ['auth', 'strategy'], parse: 'string', defaultText: 'noauth', description: '`noauth` (trust `X-Project-ID`), `keystone` or `jwt`.' },
   { name: 'AUTH_CACHE_TTL_SECONDS', path: ['auth', 'cacheTtlSeconds'], parse: 'string', defaultText: '300', description: 'How long a validated token is trusted (never past its expiry); a revoked token stops working within it.' },
   { name: 'AUTH_TIMEOUT_MS', path: ['auth', 'timeoutMs'], parse: 'string', defaultText: '3000', description: 'Deadline of one request to Keystone or the JWKS URL; past it the client gets 503.' },

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
+import { SLOW_CLIENT_CUTOFFS } from '../../src/observability/metrics.js';
 
 let app: App;
 let base: string;
@@ -102,5 +103,40 @@ describe('metrics', () => {
     await expect.poll(() => app.wsConnectionCount()).toBe(0);
     const after = await (await fetch(`${base}/metrics`)).text();
     expect(sample(after, 'zaqar_bridge_ws_subscriptions')).toBe(0);
+  });
+
+  it('counts a slow-client cut-off: a subscriber that stops reading is closed with 1008', async () => {
+    const small = buildApp(parseConfig({ server: { restPort: 0, wsPort: 0 }, log: { level: 'silent' }, ws: { maxBufferedBytes: 65_536 } }), {
+      logger: createLogger({ level: 'silent' }),
+      defaultMetrics: false,
+    });
+    const ports = await small.start();
+    try {
+      const slow = new WebSocket(`ws://127.0.0.1:${ports.wsPort}`);
+      await new Promise((resolve) => slow.once('open', resolve));
+      const next = frames(slow);
+      slow.send(JSON.stringify({ action: 'subscription_create', headers, body: { queue_name: 'firehose', ttl: 600 } }));
+      expect(await next()).toMatchObject({ headers: { status: 201 } });
+      const closed = new Promise<number>((resolve) => slow.once('close', (code) => resolve(code)));
+      slow.pause(); // stops reading: the kernel buffers fill, then the server's send buffer
+      const body = 'x'.repeat(200_000);
+      let cutOff = false;
+      for (let i = 0; i < 300 && !cutOff; i++) {
+        const res = await fetch(`http://127.0.0.1:${ports.restPort}/v2/queues/firehose/messages`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ messages: [{ body, ttl: 300 }] }),
+        });
+        expect(res.status).toBe(201);
+        cutOff = small.metrics.value(SLOW_CLIENT_CUTOFFS, {}) > 0;
+      }
+      expect(cutOff).toBe(true);
+      const text = await (await fetch(`http://127.0.0.1:${ports.restPort}/metrics`)).text();
+      expect(sample(text, 'zaqar_bridge_ws_slow_client_cutoffs_total')).toBe(1);
+      slow.resume();
+      expect(await closed).toBe(1008);
+    } finally {
+      await small.close();
+    }
   });
 });

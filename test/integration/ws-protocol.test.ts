@@ -334,6 +334,28 @@ describe('ws protocol', () => {
     expect((await c.request(frame('queue_get_stats', { queue_name: 'iso' }, other))).headers.status).toBe(404);
   });
 
+  it('answers a 4 MiB message_post (far above the post size) with the 400 frame and keeps the socket', async () => {
+    const s = await h.connect();
+    const big = { queue_name: 'big', messages: [{ body: 'x'.repeat(4 * 1024 * 1024) }] };
+    // The answer echoes the request (as Zaqar's does): 4 MiB back, more than the default
+    // outbound buffer bound, to a peer that reads — not a slow consumer.
+    s.sendText(frame('message_post', big));
+    const r = (await s.nextValue(30_000)) as ResponseLike;
+    expect(r.headers.status).toBe(400);
+    expect(r.body).toEqual({ exception: 'Message collection size is too large. Max size 262144', error: null });
+    // Still usable, and nothing of the big post was stored.
+    expect((await s.request(frame('message_post', { queue_name: 'big', messages: [{ body: 'small' }] }))).headers.status).toBe(201);
+    const listed = await s.request(frame('message_list', { queue_name: 'big', echo: true }));
+    expect((listed.body as { messages: { body: unknown }[] }).messages.map((m) => m.body)).toEqual(['small']);
+    await s.close();
+  });
+
+  it('closes a frame above the default hard cap (16 MiB) with 1009', async () => {
+    const s = await h.connect();
+    s.sendText(frame('message_post', { queue_name: 'huge', messages: [{ body: 'x'.repeat(16 * 1024 * 1024) }] }));
+    expect((await s.closed).code).toBe(1009);
+  });
+
   it('closes a frame larger than maxFrameBytes with 1009', async () => {
     const small = await startWs({ ws: { maxFrameBytes: 1024 } });
     try {

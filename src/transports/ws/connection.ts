@@ -194,7 +194,7 @@ export class Connection implements Session, NotificationSink {
     }
     this.#deferred.push(data);
     this.#deferredBytes += data.length;
-    this.#checkBackpressure();
+    this.#checkBackpressure(data.length);
   }
 
   #enqueue(data: Buffer, isBinary: boolean): void {
@@ -349,14 +349,19 @@ export class Connection implements Session, NotificationSink {
   #send(data: Buffer, binary: boolean): void {
     if (this.#silenced || this.#socket.readyState !== this.#socket.OPEN) return;
     this.#socket.send(data, { binary });
-    this.#checkBackpressure();
+    this.#checkBackpressure(data.length);
   }
 
-  /** A peer that does not read is cut off rather than buffered without bound (style 18). */
-  #checkBackpressure(): void {
+  /**
+   * A peer that does not read is cut off rather than buffered without bound (style 18). What
+   * counts is the backlog *before* the frame just queued (`latest` bytes): one frame larger than
+   * the bound — the echo of a big request, say — goes to a peer that reads, and a peer that
+   * does not is cut off with at most the bound plus one frame held for it.
+   */
+  #checkBackpressure(latest: number): void {
     if (this.#silenced) return;
     const buffered = this.#socket.bufferedAmount + this.#deferredBytes;
-    if (buffered <= this.#maxBuffered) return;
+    if (buffered - latest <= this.#maxBuffered) return;
     this.#log.warn({ buffered, limit: this.#maxBuffered }, 'ws: slow consumer closed');
     this.#telemetry?.slowClientCutOff();
     this.#silenced = true;

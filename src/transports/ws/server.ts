@@ -20,11 +20,22 @@ import type { Authenticator } from '../../auth/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { NotificationHub } from './notifications.js';
 
+/**
+ * The default hard cap on an inbound frame: 16 MiB, or the post size limit + 64 KiB when that is
+ * larger. Well above the post size on purpose: like the real Zaqar, an oversized `message_post`
+ * (a 4 MiB one, say) is read and answered with the 400 "Message collection size is too large"
+ * frame, and the socket stays usable; only a frame above this cap closes it with 1009, which
+ * bounds the memory one connection can make the server hold.
+ */
+export function defaultMaxFrameBytes(maxMessagesPostSize: number): number {
+  return Math.max(16 * 1024 * 1024, maxMessagesPostSize + 64 * 1024);
+}
+
 export interface WsDeps {
   service: ZaqarService;
   limits: Limits;
   logger: Logger;
-  /** Max frame size in bytes, default `limits.maxMessagesPostSize` + 64 KiB (larger → close 1009). */
+  /** Hard cap on an inbound frame in bytes (larger → close 1009), default `defaultMaxFrameBytes`. */
   maxFrameBytes?: number;
   /** ms between ping frames, default 30000. */
   heartbeatIntervalMs?: number;
@@ -86,7 +97,7 @@ export function createWsServer(deps: WsDeps): WsServer {
     noServer: true,
     perMessageDeflate: false,
     clientTracking: false,
-    maxPayload: deps.maxFrameBytes ?? deps.limits.maxMessagesPostSize + 64 * 1024,
+    maxPayload: deps.maxFrameBytes ?? defaultMaxFrameBytes(deps.limits.maxMessagesPostSize),
   });
   const http = deps.tls === true ? createHttpsServer({}, onPlainRequest) : createServer(onPlainRequest);
   let notifyBase = 'http://localhost:0';

@@ -24,12 +24,12 @@ function version(id: string, status: string, updated: string, type: string, href
   };
 }
 
+/**
+ * Only what is served: v2. Zaqar also lists v1 and v1.1 (DEPRECATED); we serve neither, so a
+ * client that picked one from this document would meet 404s (docs/compatibility.md, "Versions").
+ */
 const VERSIONS: JsonObject = {
-  versions: [
-    version('1', 'DEPRECATED', '2014-9-11T17:47:05Z', 'v1', '/v1/'),
-    version('1.1', 'DEPRECATED', '2016-7-29T02:22:47Z', 'v1_1', '/v1.1/'),
-    version('2', 'CURRENT', '2014-9-24T04:06:47Z', 'v2', '/v2/'),
-  ],
+  versions: [version('2', 'CURRENT', '2014-9-24T04:06:47Z', 'v2', '/v2/')],
 };
 
 export function registerHomeRoutes(app: FastifyInstance, deps: HttpDeps): void {

@@ -188,7 +188,7 @@ interface EnvVar {
 }
 
 interface Probe {
-  readonly httpGet: { readonly path: string; readonly port: string | number };
+  readonly httpGet: { readonly path: string; readonly port: string | number; readonly scheme?: string };
 }
 
 interface Container {
@@ -220,7 +220,7 @@ interface Deployment extends K8sObject {
         readonly automountServiceAccountToken: boolean;
         readonly securityContext: { readonly runAsNonRoot?: boolean };
         readonly containers: readonly Container[];
-        readonly volumes: readonly { readonly name: string; readonly configMap?: { readonly name: string } }[];
+        readonly volumes: readonly { readonly name: string; readonly configMap?: { readonly name: string }; readonly secret?: { readonly secretName: string } }[];
       };
     };
   };
@@ -573,6 +573,30 @@ describe.skipIf(source === undefined)('helm chart', () => {
       const { objects } = await render(['--values', RABBITMQ_VALUES, '--set', 'topologySpreadConstraints[0].maxSkew=1', '--set', 'topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone', '--set', 'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway']);
       const spec = only<Deployment>(objects, 'Deployment').spec.template.spec as unknown as { topologySpreadConstraints?: unknown[] };
       expect(spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }]);
+    });
+
+    it('serves TLS on the pods from a Secret: env, mount, HTTPS probes, https scrape, HTTPS to the backend', async () => {
+      const plain = only<Deployment>((await render(['--values', RABBITMQ_VALUES])).objects, 'Deployment');
+      expect(containerOf(plain).env.map((e) => e.name)).not.toContain('TLS_CERT_FILE');
+      expect(containerOf(plain).readinessProbe.httpGet.scheme).toBeUndefined();
+      const { objects } = await render([
+        '--values', RABBITMQ_VALUES, '--set', 'tls.secretName=bridge-tls', '--set', 'serviceMonitor.enabled=true',
+        '--set', 'serviceMonitor.tlsConfig.insecureSkipVerify=true', '--set', 'ingress.enabled=true', '--set', 'ingress.host=zaqar.example.org',
+      ]);
+      const deployment = only<Deployment>(objects, 'Deployment');
+      const container = containerOf(deployment);
+      const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+      expect(env).toMatchObject({ TLS_CERT_FILE: '/etc/zaqar-bridge/tls/tls.crt', TLS_KEY_FILE: '/etc/zaqar-bridge/tls/tls.key' });
+      expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/zaqar-bridge/tls', readOnly: true });
+      expect(deployment.spec.template.spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'bridge-tls' } });
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/_health/live', port: 'http', scheme: 'HTTPS' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/_health/ready', port: 'http', scheme: 'HTTPS' });
+      const monitor = only<K8sObject & { spec: { endpoints: Record<string, unknown>[] } }>(objects, 'ServiceMonitor');
+      expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics', scheme: 'https', tlsConfig: { insecureSkipVerify: true } });
+      const ingress = only<K8sObject & { metadata: { annotations: Record<string, string> } }>(objects, 'Ingress');
+      expect(ingress.metadata.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS', 'haproxy.org/server-ssl': 'true' });
+      const lint = await helm(['lint', '--strict', CHART, '--values', RABBITMQ_VALUES, '--set', 'tls.secretName=bridge-tls']);
+      expect(lint.code, lint.stdout + lint.stderr).toBe(0);
     });
 
     it('lints the new objects with --strict', async () => {

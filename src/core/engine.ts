@@ -667,20 +667,23 @@ class Engine implements ZaqarEngine {
     // the log): catch up. Still ahead, it is a marker this queue never handed out (from
     // another queue, or from before a restart of the embedded backend): waiting for it would
     // deliver nothing, ever. Answer `gap` and deliver live from now.
+    // The head: the newest message folded, or the floor below which this pod holds nothing
+    // (an attach answered with the floor as its marker must reattach without a gap).
+    const head = (): number => Math.max(q.state.lastSeq, q.history.floor);
     let beyondHead = false;
-    if (afterSeq !== null && afterSeq > q.state.lastSeq) {
+    if (afterSeq !== null && afterSeq > head()) {
       await q.log.sync();
-      beyondHead = afterSeq > q.state.lastSeq;
+      beyondHead = afterSeq > head();
     }
     // From here to the listener's registration nothing yields: no record can slip between
     // the replay and live delivery, and none is delivered twice.
     const replay = afterSeq === null || beyondHead ? { entries: [], gap: beyondHead } : q.history.replay(afterSeq, this.#clock());
     for (const n of replay.entries) listener(n);
     // Live messages up to the marker were delivered already (on a pod further along), so skip them.
-    const floor = beyondHead ? q.state.lastSeq : (afterSeq ?? -1);
+    const floor = beyondHead ? head() : (afterSeq ?? -1);
     const live: NotificationListener = floor < 0 ? listener : (n) => Number(n.marker) > floor && listener(n);
     q.listeners.add(live);
-    const last = replay.entries.at(-1)?.marker ?? String(Math.max(q.state.lastSeq, floor));
+    const last = replay.entries.at(-1)?.marker ?? String(Math.max(head(), floor));
     return {
       stop: () => {
         q.listeners.delete(live);

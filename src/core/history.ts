@@ -33,6 +33,11 @@ export class PostHistory {
     this.#capacity = capacity;
   }
 
+  /** The sequence number before which this pod holds nothing (0 until a floor is known). */
+  get floor(): number {
+    return this.#floor;
+  }
+
   /** Messages before `seq` were never seen by this pod (the log's retained head starts there). */
   raiseFloor(seq: number): void {
     if (seq > this.#floor) this.#floor = seq;

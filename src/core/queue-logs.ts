@@ -18,6 +18,8 @@ export interface QueueHandle {
   readonly log: FoldedLog<QueueEvent, QueueOutcome>;
   readonly listeners: Set<NotificationListener>;
   readonly history: PostHistory;
+  /** Called once the log is caught up: an empty log so far means nothing was posted before. */
+  caughtUp(): void;
   /** Clock time of the last use, for idle eviction. */
   lastUsed: number;
 }
@@ -63,6 +65,7 @@ export class QueueLogs {
     q.lastUsed = this.#o.clock();
     try {
       await q.log.open();
+      q.caughtUp();
     } catch (e) {
       if (this.#handles.get(key) === q) this.#handles.delete(key);
       throw e instanceof ZaqarError ? e : errors.brokerUnavailable('The queue could not be opened.', e);
@@ -122,7 +125,13 @@ export class QueueLogs {
       check: queueRecordProblem,
       onSkipped: (offset, reason) => this.#o.onSkipped?.(project, queue, offset, reason),
     });
-    return { state, log, listeners, history, lastUsed: this.#o.clock() };
+    // Caught up with a log that had no record: the first record read later is the queue's
+    // first ever, so nothing before it is missing (the embedded backend's offsets start from
+    // the wall clock, so that record's offset says nothing about what came before).
+    const caughtUp = (): void => {
+      first = false;
+    };
+    return { state, log, listeners, history, caughtUp, lastUsed: this.#o.clock() };
   }
 }
 

@@ -59,6 +59,25 @@ describe('reattach over WebSocket', () => {
     expect(await c2.silentFor(100)).toBe(true);
   });
 
+  it('reattaches without a gap from the marker of an attach to a queue that was still empty', async () => {
+    h = await startWs();
+    for (const start of ['next', 'first']) {
+      const queue = `empty-${start}`;
+      const c1 = await h.connect();
+      const r1 = await c1.request({ action: 'subscription_create', headers, body: { queue_name: queue, ttl: 3600, marker: start } });
+      expect(r1.body).toMatchObject({ replayed: 0, gap: false });
+      const marker = (r1.body as { marker: string }).marker;
+      await c1.close();
+      // The queue's first records come after that answer (the embedded backend numbers them from the clock).
+      await h.service.postMessages(ctx, queue, [{ body: 1 }, { body: 2 }]);
+      const c2 = await h.connect();
+      const r2 = await c2.request({ action: 'subscription_create', headers, body: { queue_name: queue, ttl: 3600, marker } });
+      expect(r2.body, start).toMatchObject({ replayed: 2, gap: false });
+      expect((await notifications(c2, 2)).map((n) => n.body)).toEqual([1, 2]);
+      await c2.close();
+    }
+  });
+
   it('replays everything still held with "first"', async () => {
     h = await startWs();
     await h.service.postMessages(ctx, 'tripleo', [{ body: 'a' }, { body: 'b' }]);

@@ -48,6 +48,7 @@ import { SubscriberGuard } from './notifications/subscriber-guard.js';
 import { WebhookDispatcher } from './notifications/index.js';
 import { createAuthenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
+import { parseCorsOrigins } from './transports/http/cors.js';
 import { createWsServer, type TlsMaterial, type WsTelemetry } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
 
@@ -180,12 +181,14 @@ class Application implements App {
     const auth = config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger);
     const authDeps = auth === undefined ? {} : { auth };
     const signedUrlKey = config.auth?.signedUrlKey;
+    const corsOrigins = parseCorsOrigins(config.server.corsOrigins);
     this.http = createHttpServer({
       service: countingService(this.service, this.metrics, 'rest'),
       limits: config.limits,
       logger: this.logger,
       schemas: this.#schemas,
       tls: config.server.tls !== undefined,
+      ...(corsOrigins === null ? {} : { corsOrigins }),
       ...authDeps,
       ...(signedUrlKey === undefined ? {} : { signedUrlKey }),
     });

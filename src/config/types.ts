@@ -75,6 +75,8 @@ export interface Config {
     readonly wsPort: number;
     /** PEM files: when set, both listeners serve TLS (HTTPS, WSS). */
     readonly tls?: { readonly certFile: string; readonly keyFile: string };
+    /** CORS for the REST API: `*` or comma-separated exact origins; unset = no CORS. */
+    readonly corsOrigins?: string;
   };
   readonly backend: BackendConfig;
   readonly log: { readonly level: LogLevel };

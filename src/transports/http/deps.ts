@@ -13,6 +13,8 @@ export interface HttpDeps {
   readonly schemas?: SchemaCatalog;
   /** Serve HTTPS; the key and certificate are set with `server.setSecureContext` before listening. */
   readonly tls?: boolean;
+  /** Origins allowed by CORS (`*` or exact origins); absent = no CORS headers. */
+  readonly corsOrigins?: '*' | ReadonlySet<string>;
   /** Token verification; absent = noauth (X-Project-ID and X-Roles are trusted). */
   readonly auth?: Authenticator;
   /** Secret of pre-signed URLs; absent = `share` answers 400 and signatures never verify. */

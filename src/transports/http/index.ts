@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { installBodyParser } from './body.js';
 import type { HttpDeps } from './deps.js';
+import { installCors } from './cors.js';
 import { installErrorHandling, renderError } from './error-handler.js';
 import { pyJson } from '../../lib/py-json.js';
 import { installAuthHook } from './auth-hook.js';
@@ -77,6 +78,8 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   });
   app.decorateRequest('zaqarContext', null);
   app.decorateRequest('zaqarIdentity', null);
+  // First of the hooks: a preflight carries no Client-ID nor token, and must not meet them.
+  if (deps.corsOrigins !== undefined) installCors(app, deps.corsOrigins);
   installBodyParser(app, Math.max(deps.limits.maxMessagesPostSize, deps.limits.maxQueueMetadata, MIN_READ_CAP));
   installErrorHandling(app);
   // Keystone's middleware sits in front of Zaqar's hooks: 401/503 win over header errors.

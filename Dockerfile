@@ -19,6 +19,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY schemas ./schemas
+COPY clients/js/package.json clients/js/tsconfig.json ./clients/js/
+COPY clients/js/src ./clients/js/src
+COPY ui ./ui
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
@@ -33,6 +36,9 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
+# The live-tail page (UI_ENABLED=true) and the SDK build it loads.
+COPY --from=build /app/ui ./ui
+COPY --from=build /app/clients/js/dist ./clients/js/dist
 # The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 8888 9000

@@ -4,6 +4,7 @@
  * nothing; `start()` does the I/O (schemas, backend, listeners); `close()` undoes it in
  * order.
  */
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,7 @@ import { WebhookDispatcher } from './notifications/index.js';
 import { createAuthenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { parseCorsOrigins } from './transports/http/cors.js';
+import { registerUiRoutes } from './transports/http/ui-routes.js';
 import { createWsServer, type TlsMaterial, type WsTelemetry } from './transports/ws/index.js';
 import { loadSchemaRegistry } from './validation/index.js';
 
@@ -199,6 +201,16 @@ class Application implements App {
       done();
     });
     registerHealthRoutes(this.http, this.health, this.metrics);
+    if (config.ui.enabled) {
+      // src/app.ts and dist/app.js are both one level below the repository's root.
+      registerUiRoutes(this.http, {
+        pageDir: fileURLToPath(new URL('../ui/', import.meta.url)),
+        sdkDir: fileURLToPath(new URL('../clients/js/dist/', import.meta.url)),
+        wsUrl: config.ui.wsUrl ?? null,
+        wsPort: () => this.#wsPort,
+        logger: this.logger,
+      });
+    }
     this.#registerGauges();
     this.#ws = createWsServer({
       service: countingService(this.service, this.metrics, 'ws'),
@@ -216,6 +228,7 @@ class Application implements App {
 
   #wsSubscriptions = 0;
   #backendWasDown = false;
+  #wsPort = 0;
 
   #wsTelemetry(): WsTelemetry {
     const m = this.metrics;
@@ -301,6 +314,7 @@ class Application implements App {
         restPort: (this.http.server.address() as AddressInfo).port,
         wsPort: await this.#ws.listen(wsPort, host, tls),
       };
+      this.#wsPort = ports.wsPort;
       this.#events.listening(host, ports, tls !== undefined);
       this.#resolveListening(ports);
       await this.service.start();

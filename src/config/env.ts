@@ -30,6 +30,8 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'HOST', path: ['server', 'host'], parse: 'string', defaultText: '127.0.0.1', description: 'Interface both listeners bind to.' },
   { name: 'PORT', path: ['server', 'restPort'], parse: 'string', defaultText: '8888', description: 'REST API port; 0 picks a free port (the log says which).' },
   { name: 'WS_PORT', path: ['server', 'wsPort'], parse: 'string', defaultText: '9000', description: 'WebSocket API port; 0 picks a free port.' },
+  { name: 'UI_ENABLED', path: ['ui', 'enabled'], parse: 'string', defaultText: 'false', description: 'Serve the live-tail page at /_ui/ on the REST port (true/false).' },
+  { name: 'UI_WS_URL', path: ['ui', 'wsUrl'], parse: 'string', defaultText: "the page's host on WS_PORT", description: 'WebSocket URL the live-tail page connects to (e.g. wss://host/ws behind an Ingress).' },
   { name: 'CORS_ORIGINS', path: ['server', 'corsOrigins'], parse: 'string', defaultText: 'unset (no CORS)', description: 'Origins whose browser pages may call the REST API: comma-separated exact origins (https://ui.example.org), or *.' },
   { name: 'TLS_CERT_FILE', path: ['server', 'tls', 'certFile'], parse: 'string', defaultText: '(none)', description: 'PEM certificate (chain) file: both listeners serve HTTPS/WSS. Needs TLS_KEY_FILE.' },
   { name: 'TLS_KEY_FILE', path: ['server', 'tls', 'keyFile'], parse: 'string', defaultText: '(none)', description: 'PEM private key file of TLS_CERT_FILE. Needs TLS_CERT_FILE.' },

@@ -100,6 +100,12 @@ export interface Config {
     /** CIDRs webhooks may reach despite the SSRF guard (comma-separated); unset = none. */
     readonly allowedCidrs?: string;
   };
+  readonly ui: {
+    /** Serve the live-tail page at /_ui/; default false. */
+    readonly enabled: boolean;
+    /** The WebSocket URL the page uses; unset = the page's host on the WS port. */
+    readonly wsUrl?: string;
+  };
   readonly shutdown: {
     /** Hard deadline of a graceful shutdown, ms; default 10000. */
     readonly timeoutMs: number;

@@ -69,11 +69,25 @@ export interface GapInfo {
   readonly marker: string | null;
 }
 
+export interface AttachInfo {
+  readonly queue: string;
+  readonly replayed: number;
+  readonly gap: boolean;
+  /** False for the first attach of this subscription, true after a reconnect. */
+  readonly reattach: boolean;
+}
+
 export interface SubscribeOptions {
   /** `'next'` (default): only new messages; `'first'`: all still held; or a stored marker. */
   readonly from?: 'next' | 'first' | (string & {});
   /** Messages were lost between the marker and what is held (ttl, retention, replay window). */
   readonly onGap?: (info: GapInfo) => void;
+  /**
+   * Each (re)attach, before its replayed messages: how many the server replays (repeats of
+   * what was delivered already are then skipped), whether there is a gap, and if this is a
+   * reattach.
+   */
+  readonly onAttach?: (info: AttachInfo) => void;
   /** The subscription was refused (e.g. 403, an invalid marker) or the handler threw. */
   readonly onError?: (err: Error) => void;
 }
@@ -132,6 +146,7 @@ interface SubState {
   marker: string | null;
   subscriptionId: string | null;
   closed: boolean;
+  attaches: number;
 }
 
 const OPEN = 1;
@@ -184,6 +199,7 @@ class ZaqarClient implements Client {
       marker: from === 'next' || from === 'first' ? null : from,
       subscriptionId: null,
       closed: false,
+      attaches: 0,
     };
     this.#subs.set(queue, sub);
     if (this.#state === 'open') {
@@ -405,6 +421,12 @@ class ZaqarClient implements Client {
     // between now and a drop is not lost even if no message reaches this subscription first.
     if (replayed === 0 && typeof body.marker === 'string' && (sub.marker === null || isAfter(body.marker, sub.marker))) {
       sub.marker = body.marker;
+    }
+    const reattach = sub.attaches++ > 0;
+    try {
+      sub.options.onAttach?.({ queue: sub.queue, replayed, gap: body.gap === true, reattach });
+    } catch (err) {
+      this.#report(sub, asError(err));
     }
     if (body.gap === true) {
       const info: GapInfo = { queue: sub.queue, replayed, marker: marker === 'next' || marker === 'first' ? null : marker };

@@ -1,5 +1,6 @@
 export { createClient } from './client.js';
 export type {
+  AttachInfo,
   Client,
   ClientEvents,
   ClientOptions,

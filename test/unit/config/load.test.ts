@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       ws: { heartbeatIntervalMs: 30000 },
       webhooks: {},
       shutdown: { timeoutMs: 10000 },
+      ui: { enabled: false },
       auth: {
         strategy: 'noauth',
         cacheTtlSeconds: 300,

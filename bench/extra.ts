@@ -108,7 +108,7 @@ function reattach(ws: WebSocket, queue: string, marker: string): Promise<{ marke
   });
 }
 
-async function postMany(port: number, queue: string, count: number): Promise<void> {
+export async function postMany(port: number, queue: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 20) {
     const messages = Array.from({ length: Math.min(20, count - i) }, (_, j) => ({ body: workflowBody(i + j) }));
     const r = await send(port, { method: 'POST', path: `/v2/queues/${queue}/messages`, headers: HEADERS, body: JSON.stringify({ messages }) });

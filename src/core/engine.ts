@@ -3,6 +3,7 @@
  * events, on any {@link Backend}. Transports call it; it never touches a socket or a broker.
  */
 import { randomUUID } from 'node:crypto';
+import { coalesceRule, type CoalesceRule } from './coalesce.js';
 import { CatalogSnapshotter, DEFAULT_CATALOG_SNAPSHOTS, type CatalogSnapshotPolicy, type CoreDiagnostic } from './catalog-snapshotter.js';
 import { CatalogState, type CatalogOutcome, type QueueRecord } from './catalog-state.js';
 import { errors, ZaqarError } from './errors.js';
@@ -649,6 +650,10 @@ class Engine implements ZaqarEngine {
 
   async deleteSubscription(ctx: RequestContext, queue: string, id: string): Promise<void> {
     await this.#catalogLog.write({ type: 'subscription_delete', project: ctx.project, queue, id });
+  }
+
+  coalescing(project: string, queue: string): CoalesceRule | null {
+    return coalesceRule(this.#catalog.queue(project, queue)?.metadata);
   }
 
   subscriptionAlive(project: string, queue: string, id: string): boolean {

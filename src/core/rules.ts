@@ -2,6 +2,7 @@
  * Argument checks with Zaqar's exact texts (reference §2.10, §2.11, §5). Each returns the
  * value to use (defaults applied) or throws a 400 {@link ZaqarError}.
  */
+import { COALESCE_KEY, validateCoalesce } from './coalesce.js';
 import { errors } from './errors.js';
 import type { Limits } from './limits.js';
 import { queueNameProblem } from './names.js';
@@ -102,6 +103,7 @@ function truthy(v: unknown): boolean {
 export function queueMetadata(metadata: JsonObject, limits: Limits, validator?: MessageValidator): JsonObject {
   const m = metadata;
   documentDepth('Queue metadata', m);
+  if (COALESCE_KEY in m) validateCoalesce(m[COALESCE_KEY]);
   const intKey = (key: string): void => {
     if (truthy(m[key]) && !isInt(m[key])) throw errors.validation(`${key} must be integer.`);
   };

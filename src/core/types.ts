@@ -2,6 +2,7 @@
  * Types shared by the core and its callers (the transports). Transport-neutral: each
  * transport renders these views in its own wire shape (reference §6).
  */
+import type { CoalesceRule } from './coalesce.js';
 
 /** Who is asking. Established by a transport from headers (and authentication). */
 export interface RequestContext {
@@ -15,6 +16,7 @@ export interface RequestContext {
 }
 
 /** JSON value as stored in message bodies and metadata. */
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
@@ -221,6 +223,8 @@ export interface ZaqarService {
   deleteSubscription(ctx: RequestContext, queue: string, id: string): Promise<void>;
   /** True while the subscription exists and has not expired (used to stop WS delivery). */
   subscriptionAlive(project: string, queue: string, id: string): boolean;
+  /** The queue's `_coalesce` rule for live WebSocket notifications, or null (synchronous). */
+  coalescing(project: string, queue: string): CoalesceRule | null;
 
   /**
    * Listens to messages posted to a queue from now on, in log order. Resolves once the

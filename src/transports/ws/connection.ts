@@ -15,6 +15,7 @@ import { dispatch } from './dispatch.js';
 import { AUTH_ECHO, NULL_ECHO, protocolError, responseFrame, unexpectedError } from './frames.js';
 import type { HandlerDeps, Session } from './handlers/index.js';
 import type { AttachResult, AttachStart, Json, Notification } from '../../core/types.js';
+import { Coalescer } from './coalescer.js';
 import { reattachEncoding, type EncodedNotification, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest, type ValidRequest } from './request.js';
 
@@ -158,19 +159,28 @@ export class Connection implements Session, NotificationSink {
       stopped = true;
     };
     // Called synchronously for the replay (while this request is being answered, so the
-    // frames wait for its response), then for every live message, in log order.
+    // frames wait for its response), then for every live message, in log order. Only live
+    // messages coalesce (`_coalesce`): the replay is delivered whole.
+    const coalescer = new Coalescer(
+      () => service.coalescing(project, queue),
+      (n) => this.deliver(reattachEncoding(n)),
+    );
+    let live = false;
     const listener = (n: Notification): void => {
       if (stopped) return;
       if (!service.subscriptionAlive(project, queue, id)) {
         stop();
         return;
       }
-      this.deliver(reattachEncoding(n));
+      if (live) coalescer.push(n);
+      else this.deliver(reattachEncoding(n));
     };
     this.#notifyBinary = binary;
     const result = await service.attach(project, queue, listener, start);
+    live = true;
     stop = () => {
       stopped = true;
+      coalescer.close();
       result.stop();
     };
     if (stopped) result.stop();

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Notification, ZaqarService } from '../../core/types.js';
 import { encodeFrame } from './codec.js';
+import { Coalescer } from './coalescer.js';
 import type { Json } from '../../core/types.js';
 import { notificationFrame, reattachNotificationFrame } from './frames.js';
 
@@ -57,6 +58,8 @@ interface Subscriber {
 interface Watch {
   readonly key: string;
   readonly subscribers: Set<Subscriber>;
+  /** Live coalescing (`_coalesce`), shared by the watch's subscribers. */
+  readonly coalescer: Coalescer;
   /** Resolves once the service delivers; rejects if `watch` failed. */
   readonly ready: Promise<void>;
   unwatch: (() => void) | null;
@@ -103,8 +106,12 @@ export class NotificationHub {
     const watch: Watch = {
       key,
       subscribers,
+      coalescer: new Coalescer(
+        () => this.#service.coalescing(project, queue),
+        (n) => this.#fanOut(watch, n),
+      ),
       unwatch: null,
-      ready: this.#service.watch(project, queue, (n) => this.#fanOut(watch, n)).then(
+      ready: this.#service.watch(project, queue, (n) => watch.coalescer.push(n)).then(
         (unwatch) => {
           watch.unwatch = unwatch;
           if (subscribers.size === 0) this.#stopWatch(key, watch);
@@ -128,6 +135,7 @@ export class NotificationHub {
 
   #stopWatch(key: string, watch: Watch): void {
     if (this.#watches.get(key) === watch) this.#watches.delete(key);
+    watch.coalescer.close();
     const unwatch = watch.unwatch;
     watch.unwatch = null;
     if (unwatch === null) return;

@@ -3,7 +3,7 @@
  *
  *   npm run bench                          # every section that needs no broker
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
- *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, catalog, rabbitmq
+ *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq
  *
  * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
@@ -13,13 +13,14 @@ import { catalogBoot } from './catalog-boot.js';
 import { rawStreamPublish, idleConnectionBytes, reattachReplay, reconnectStorm, restPosts } from './extra.js';
 import { startServer, type RunningServer } from './lib/child.js';
 import { sdkReattach } from './sdk.js';
+import { coalesceBurst } from './coalesce.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 100);
 const AMQP = process.env['RABBITMQ_URL'] ?? '';
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,catalog,rabbitmq').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,coalesce,catalog,rabbitmq').split(','));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const BRIDGE = here('./servers/bridge.js');
 const BASELINE = here('./servers/baseline.js');
@@ -162,6 +163,35 @@ if (ONLY.has('reattach')) {
     'Reattach through the SDK after a cut: 1,000 missed messages',
     sdkRows,
     'bench/sdk.ts, 15 rounds per backend: a TCP proxy kills the SDK client\'s link and refuses new ones while 1,000 messages are posted over REST, then lets it back; time from the link\'s return to the first and to the 1,000th message handed to the application. It includes the SDK\'s reconnect backoff (at most 20 ms here), authenticate-less handshake and reattach; the raw-protocol column is the replay above, measured in the same run.',
+  );
+}
+
+// ── 4a. Coalescing: a burst of identical events to 100 subscribers, with and without ──────
+if (ONLY.has('coalesce')) {
+  const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
+  const rows: Row[] = [];
+  for (const [name, env] of backends) {
+    const samples = await withServer(BRIDGE, env, (s) => rounds(['without', 'with _coalesce'], (n) => coalesceBurst(s, n !== 'without')));
+    const pick = (n: string, f: (r: { deliveries: number; cpuMs: number; seconds: number }) => number): number => median((samples.get(n) ?? []).map(f));
+    for (const n of ['without', 'with _coalesce']) {
+      rows.push({
+        name: `${name}: ${n}`,
+        'notifications delivered': fmt(pick(n, (r) => r.deliveries), 0),
+        'server CPU ms': fmt(pick(n, (r) => r.cpuMs), 0),
+        'burst s': fmt(pick(n, (r) => r.seconds), 2),
+      });
+    }
+    rows.push({
+      name: `${name}: with / without`,
+      'notifications delivered': fmt(pick('with _coalesce', (r) => r.deliveries) / pick('without', (r) => r.deliveries), 4),
+      'server CPU ms': fmt(pick('with _coalesce', (r) => r.cpuMs) / pick('without', (r) => r.cpuMs), 2),
+      'burst s': fmt(pick('with _coalesce', (r) => r.seconds) / pick('without', (r) => r.seconds), 2),
+    });
+  }
+  section(
+    'Coalescing: 10,000 identical events to 100 subscribers',
+    rows,
+    'bench/coalesce.ts: 10,000 `invalidateCache` LIST events posted over REST (100 per post) to a queue with 100 plain WebSocket subscribers, without and with `_coalesce: {"window_ms": 250, "key": "/value"}`, alternating rounds (median). Delivered: notification frames all subscribers received; CPU: the server process\'s user + system time for the burst (/proc); burst: from the first post until the last notification.',
   );
 }
 

@@ -21,6 +21,7 @@ export function createBackend(config: Pick<Config, 'backend' | 'limits'>): Backe
       return new RabbitMqBackend({
         url: backend.url,
         exchange: backend.exchange,
+        ...(backend.streamClusterSize === undefined ? {} : { streamClusterSize: backend.streamClusterSize }),
         // Streams must outlive the longest message a client may post.
         retentionSeconds: config.limits.maxMessageTtl + RETENTION_MARGIN_SECONDS,
       });

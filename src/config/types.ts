@@ -23,6 +23,8 @@ export interface RabbitMqBackendConfig {
   readonly url: string;
   /** Topic exchange name; default `zaqar`. */
   readonly exchange: string;
+  /** `x-initial-cluster-size` of new streams (replicas on a cluster); unset = the broker's default. */
+  readonly streamClusterSize?: number;
 }
 
 /** Discriminated by `type`; `backends/create-backend.ts` switches on it exhaustively. */

@@ -14,6 +14,9 @@ export const REDACTED = '[REDACTED]';
  * @example redactUrl('amqp://guest:secret@mq:5672/vh') === 'amqp://guest:[REDACTED]@mq:5672/vh'
  */
 export function redactUrl(url: string): string {
+  // A cluster's list of URLs: each one.
+  const list = url.split(/,(?=\s*amqps?:\/\/)/);
+  if (list.length > 1) return list.map((u) => redactUrl(u.trim())).join(',');
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -75,7 +75,11 @@ not here: it comes from the Secret as RABBITMQ_URL.
 {{- define "zaqar-bridge.configJson" -}}
 {{- $config := deepCopy .Values.config }}
 {{- if .Values.rabbitmq.enabled }}
-{{- $_ := set $config "backend" (dict "type" "rabbitmq" "exchange" .Values.rabbitmq.exchange) }}
+{{- $rabbit := dict "type" "rabbitmq" "exchange" .Values.rabbitmq.exchange }}
+{{- if .Values.rabbitmq.streamClusterSize }}
+{{- $_ := set $rabbit "streamClusterSize" (int .Values.rabbitmq.streamClusterSize) }}
+{{- end }}
+{{- $_ := set $config "backend" $rabbit }}
 {{- else }}
 {{- $backend := dict "type" "memory" }}
 {{- if not (kindIs "invalid" .Values.memory.retentionMs) }}

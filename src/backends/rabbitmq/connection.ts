@@ -63,6 +63,14 @@ function cancellableWait(ms: number): { promise: Promise<void>; cancel: () => vo
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
+/** `amqp://a:5672,amqp://b:5672` → both URLs (a cluster's nodes); one URL → itself. */
+export function splitUrls(text: string): string[] {
+  return text
+    .split(/,(?=\s*amqps?:\/\/)/)
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+}
+
 function withHeartbeat(url: string, seconds: number): string {
   const parsed = new URL(url);
   if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
@@ -105,7 +113,9 @@ export function coalesceWrites(model: ChannelModel): boolean {
 /** See the module comment. One instance per backend; never shared between backends. */
 export class AmqpConnection {
   readonly #opts: ConnectionOptions;
-  readonly #url: string;
+  /** The nodes to dial, in turn (one URL, or a cluster's list). */
+  readonly #urls: readonly string[];
+  #nextUrl = 0;
   readonly #listeners = new Set<(change: StateChange) => void>();
   #state: ConnectionState = 'idle';
   #lastCause: unknown = undefined;
@@ -120,7 +130,7 @@ export class AmqpConnection {
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
-    this.#url = withHeartbeat(opts.url, opts.heartbeatSeconds);
+    this.#urls = splitUrls(opts.url).map((u) => withHeartbeat(u, opts.heartbeatSeconds));
   }
 
   get state(): ConnectionState {
@@ -201,7 +211,9 @@ export class AmqpConnection {
     this.#setState('connecting', this.#lastCause);
     let model: ChannelModel;
     try {
-      model = await connect(this.#url, {
+      // Each attempt dials the next node of the list: a node that went away is failed over.
+      const url = this.#urls[this.#nextUrl++ % this.#urls.length] ?? '';
+      model = await connect(url, {
         timeout: this.#opts.connectTimeoutMs,
         // Without TCP_NODELAY, Nagle's algorithm meets the broker's delayed ACKs and every
         // small publish or ack waits ~40 ms: a write's read-back took 40 ms instead of 1.

@@ -30,6 +30,8 @@ export interface RabbitMqBackendOptions {
   readonly snapshotRetentionBytes?: number;
   /** `x-stream-max-segment-size-bytes`. Default {@link DEFAULT_SEGMENT_BYTES}. */
   readonly segmentBytes?: number;
+  /** `x-initial-cluster-size` of declared streams (replicas on a cluster). Default: the broker's. */
+  readonly streamClusterSize?: number;
   /** Socket connect timeout per attempt, ms. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** Bound on one append (declare + publish + confirm), ms. Default 5000. */
@@ -92,6 +94,7 @@ export function settingsOf(o: RabbitMqBackendOptions): Settings {
       catalogRetentionSeconds: catalog === null ? null : positiveInt('catalogRetentionSeconds', catalog, 1),
       snapshotRetentionBytes: positiveInt('snapshotRetentionBytes', o.snapshotRetentionBytes, DEFAULT_SNAPSHOT_RETENTION_BYTES),
       segmentBytes: positiveInt('segmentBytes', o.segmentBytes, DEFAULT_SEGMENT_BYTES),
+      clusterSize: o.streamClusterSize === undefined ? null : positiveInt('streamClusterSize', o.streamClusterSize, 1),
     },
     ingress: {
       queueType: o.ingressQueueType ?? 'quorum',

@@ -128,6 +128,8 @@ export interface StreamSettings {
   readonly snapshotRetentionBytes: number;
   /** `x-stream-max-segment-size-bytes`. Retention drops whole segments only. */
   readonly segmentBytes: number;
+  /** `x-initial-cluster-size` (replicas on a cluster); null: the broker's default. */
+  readonly clusterSize?: number | null;
 }
 
 /** Which kind of stream a declaration is for. */
@@ -145,6 +147,7 @@ export function streamArguments(settings: StreamSettings, kind: StreamKind): Rec
     'x-queue-type': 'stream',
     'x-stream-max-segment-size-bytes': settings.segmentBytes,
   };
+  if (settings.clusterSize !== undefined && settings.clusterSize !== null) args['x-initial-cluster-size'] = settings.clusterSize;
   if (kind === 'snapshots') {
     args['x-max-length-bytes'] = settings.snapshotRetentionBytes;
     return args;

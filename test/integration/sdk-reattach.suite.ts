@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from '../../clients/js/src/index.js';
 import { startAmqpProxy } from '../fixtures/rabbitmq-proxy.js';
+import { prng } from '../fixtures/prng.js';
 
 export interface Bridge {
   readonly restPort: number;
@@ -29,18 +30,6 @@ export interface ReattachResult {
   readonly reconnects: number;
   readonly cuts: number;
   readonly gaps: number;
-}
-
-/** A seeded generator, so a failing run can be replayed (the seed is in the failure message). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function runReattach(opts: ReattachOptions, seed = Date.now() % 100_000): Promise<ReattachResult> {

@@ -10,18 +10,7 @@ import { createZaqarService, type CoreDiagnostic, type EngineDeps, type ZaqarEng
 import type { CatalogEvent } from '../../../src/core/events.js';
 import type { Json } from '../../../src/core/types.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../fixtures/prng.js';
 
 /** Random catalogue events over few names, with writers' clocks up to 30 s apart and short ttls. */
 function randomEvents(seed: number, count: number): CatalogEvent[] {

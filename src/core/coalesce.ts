@@ -6,13 +6,9 @@
  * webhooks are unchanged.
  */
 import { errors } from './errors.js';
-import type { Json, JsonObject } from './types.js';
+import type { CoalesceRule, Json, JsonObject } from './types.js';
 
-export interface CoalesceRule {
-  readonly windowMs: number;
-  /** RFC 6901 JSON pointer into the message body (`/name`, `/value/type`; `""` = the whole body). */
-  readonly key: string;
-}
+export type { CoalesceRule };
 
 export const COALESCE_KEY = '_coalesce';
 export const MAX_COALESCE_WINDOW_MS = 60_000;

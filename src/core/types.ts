@@ -2,7 +2,13 @@
  * Types shared by the core and its callers (the transports). Transport-neutral: each
  * transport renders these views in its own wire shape (reference §6).
  */
-import type { CoalesceRule } from './coalesce.js';
+
+/** A queue's `_coalesce` rule (src/core/coalesce.ts): live notifications gathered per window. */
+export interface CoalesceRule {
+  readonly windowMs: number;
+  /** RFC 6901 JSON pointer into the message body (`/name`, `/value/type`; `""` = the whole body). */
+  readonly key: string;
+}
 
 /** Who is asking. Established by a transport from headers (and authentication). */
 export interface RequestContext {

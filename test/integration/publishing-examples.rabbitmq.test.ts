@@ -25,7 +25,7 @@ const headers = { 'Client-ID': '0e9c3c1a-2b3d-4e5f-8a6b-7c8d9e0f1a2b', 'X-Projec
 
 let app: App;
 let restPort = 0;
-const queues = ['from-pika', 'from-kombu', 'from-amqplib', 'bad', 'shapes'];
+const queues = ['from-pika', 'from-kombu', 'from-amqplib', 'bad', 'shapes', 'ordered'];
 
 beforeAll(async () => {
   const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, backend: { type: 'rabbitmq', url, exchange } });
@@ -47,11 +47,20 @@ function run(command: string, args: readonly string[], env: Record<string, strin
   });
 }
 
+/** Every body listed (all pages), polled until `expected` are there or 15 s pass. */
 async function listed(queue: string, expected: number): Promise<unknown[]> {
   let bodies: unknown[] = [];
   for (let i = 0; i < 150; i++) {
-    const res = await fetch(`http://127.0.0.1:${restPort}/v2/queues/${queue}/messages?echo=true`, { headers });
-    bodies = res.status === 200 ? ((await res.json()) as { messages: { body: unknown }[] }).messages.map((m) => m.body) : [];
+    bodies = [];
+    let path = `/v2/queues/${queue}/messages?echo=true&limit=20`;
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${restPort}${path}`, { headers });
+      if (res.status !== 200) break;
+      const page = (await res.json()) as { messages: { body: unknown }[]; links: { href: string }[] };
+      if (page.messages.length === 0) break;
+      bodies.push(...page.messages.map((m) => m.body));
+      path = page.links[0]?.href ?? '';
+    }
     if (bodies.length >= expected) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -110,12 +119,23 @@ describe('the publishing examples', { timeout: 90_000 }, () => {
       await publish(`${PROJECT}.shapes`, { body: { n: 3 }, ttl: 300, delay: 0 });
       await publish(`${PROJECT}.shapes`, { body: 'kept whole', type: 'workflow' });
       await publish(`${PROJECT}.shapes`, { type: 'plain', payload: { n: 5 } });
-      // The ingress stores deliveries concurrently (prefetch): separate publishes may land in any order.
-      const shapes = await listed('shapes', 5);
-      expect(shapes).toHaveLength(5);
-      expect(shapes).toEqual(expect.arrayContaining([{ n: 1 }, { n: 2 }, { n: 3 }, { body: 'kept whole', type: 'workflow' }, { type: 'plain', payload: { n: 5 } }]));
+      // In publish order: the ingress stores one queue's messages one after another.
+      expect(await listed('shapes', 5)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { body: 'kept whole', type: 'workflow' }, { type: 'plain', payload: { n: 5 } }]);
       expect((await ch.checkQueue(dead)).messageCount).toBe(before + 1);
       expect(app.metrics.value(FOREIGN_REJECTED, { outcome: 'unroutable' })).toBe(unroutableBefore + 1);
+    } finally {
+      await amqp.close();
+    }
+  });
+
+  it('stores one queue\'s published messages in publish order (a RUNNING is never listed after its SUCCESS)', async () => {
+    const amqp = await connect(url);
+    try {
+      const ch = await amqp.createConfirmChannel();
+      for (let n = 0; n < 300; n++) ch.publish(exchange, `${PROJECT}.ordered`, Buffer.from(JSON.stringify({ n })), { persistent: true });
+      await ch.waitForConfirms();
+      const bodies = (await listed('ordered', 300)) as { n: number }[];
+      expect(bodies.map((b) => b.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
     } finally {
       await amqp.close();
     }

@@ -101,6 +101,8 @@ export class IngressConsumer {
   #consumerTag: string | null = null;
   /** Handlers still storing a delivery (they ack or reject it when done). */
   readonly #inFlight = new Set<Promise<void>>();
+  /** The last delivery of each target queue, which the next one of that queue waits for. */
+  readonly #chains = new Map<string, Promise<void>>();
   #generation = 0;
   #retryTimer: NodeJS.Timeout | undefined;
 
@@ -212,13 +214,21 @@ export class IngressConsumer {
       return;
     }
     const delivery = makeDelivery(channel, msg, target.project, target.queue);
-    const running: Promise<void> = Promise.resolve()
+    // One queue's messages are stored one after another, in the order the broker delivers
+    // them (a workflow's RUNNING before its SUCCESS); different queues proceed in parallel.
+    const key = `${target.project}\u0000${target.queue}`;
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const running: Promise<void> = previous
       .then(() => handler(delivery))
       .catch((err: unknown) => {
         this.#ctx.report({ type: 'ingress_handler_error', routingKey, cause: describe(err) });
         delivery.reject(true);
       })
-      .finally(() => this.#inFlight.delete(running));
+      .finally(() => {
+        this.#inFlight.delete(running);
+        if (this.#chains.get(key) === running) this.#chains.delete(key);
+      });
+    this.#chains.set(key, running);
     this.#inFlight.add(running);
   }
 }

@@ -3,7 +3,8 @@
  *
  *   npm run bench                          # every section that needs no broker
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
- *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq
+ *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq,
+ *                                          # and `many` (10,000 connections; not in the default set)
  *
  * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
@@ -14,6 +15,7 @@ import { rawStreamPublish, idleConnectionBytes, reattachReplay, reconnectStorm, 
 import { startServer, type RunningServer } from './lib/child.js';
 import { sdkReattach } from './sdk.js';
 import { coalesceBurst } from './coalesce.js';
+import { manySubscribers } from './many.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
 
@@ -113,7 +115,7 @@ if (ONLY.has('schema')) {
 
 // ── 3. Memory per idle WebSocket connection ──────────────────────────────────────────────
 if (ONLY.has('memory')) {
-  const COUNT = 2000;
+  const COUNT = Number(process.env['BENCH_IDLE_CONNECTIONS'] ?? 2000);
   const samples = await rounds(['bridge (memory)', 'baseline (raw ws)'], (name) =>
     withServer(name.startsWith('bridge') ? BRIDGE : BASELINE, MEMORY_ENV, (s) => idleConnectionBytes(s, COUNT)),
   );
@@ -121,6 +123,34 @@ if (ONLY.has('memory')) {
     `Memory per idle WebSocket connection (${COUNT} connections, RSS after GC)`,
     [...samples].map(([name, xs]) => ({ name, 'KiB per connection': fmt(median(xs) / 1024, 1) })),
     'RSS of the server process only; the kernel adds about 4 KiB per socket.',
+  );
+}
+
+// ── 3b. Many connections on one pod: 10,000 idle and 10,000 subscribed ──────────────────
+if (ONLY.has('many')) {
+  const COUNT = Number(process.env['BENCH_MANY'] ?? 10_000);
+  const idle = await rounds(['bridge (memory)', 'baseline (raw ws)'], (name) =>
+    withServer(name.startsWith('bridge') ? BRIDGE : BASELINE, MEMORY_ENV, (s) => idleConnectionBytes(s, COUNT)),
+  );
+  const idleRows: Row[] = [...idle].map(([name, xs]) => ({ name: `${name}: ${COUNT} idle`, 'KiB per connection': fmt(median(xs) / 1024, 1) }));
+  const rows: Row[] = [];
+  const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
+  for (const [name, env] of backends) {
+    const r = await withServer(BRIDGE, env, (s) => manySubscribers(s, COUNT));
+    rows.push({
+      name: `bridge (${name}): ${COUNT} subscribed`,
+      'KiB per connection': fmt(r.bytesPerSubscribed / 1024, 1),
+      'subscribes/s (one at a time)': fmt(r.subscribesPerSecond, 0),
+      'post→notify p50 ms': fmt(r.p50Ms, 1),
+      'p99 ms': fmt(r.p99Ms, 1),
+      delivered: `${r.deliveries}/${r.expected}`,
+    });
+  }
+  section(`Many idle connections on one pod (${COUNT})`, idleRows, 'RSS growth of the server (after GC) per open WebSocket connection, bridge vs a raw `ws` server, alternating rounds.');
+  section(
+    `Many subscribed connections on one pod (${COUNT})`,
+    rows,
+    `${COUNT} clients subscribe one after another (each waits for its 201), then 20 messages are posted one at a time and every subscriber timestamps each; the load generator is one Node process holding all ${COUNT} sockets, so its own parsing is part of the latency. Needs \`ulimit -n\` above ${COUNT} + a few hundred (the benchmark does not raise it).`,
   );
 }
 

@@ -35,6 +35,7 @@ function withoutSnapshots(b: Backend): Backend {
     append: (log, event) => b.append(log, event),
     tail: (log, start, handler) => b.tail(log, start, handler),
     firstOffset: (log) => b.firstOffset(log),
+    deleteLog: (log) => b.deleteLog(log),
     saveCatalogSnapshot: (snapshot) => b.saveCatalogSnapshot(snapshot),
     loadCatalogSnapshot: async () => null,
     status: () => b.status(),

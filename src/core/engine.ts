@@ -60,6 +60,12 @@ export interface EngineDeps {
    * holds resources only for the queues it serves (ms). Default 300000; 0 disables.
    */
   readonly idleQueueMs?: number;
+  /**
+   * Most queue logs a pod folds at once beyond those with listeners; past it, the least
+   * recently used idle ones close. Each costs a channel on the pod's one AMQP connection
+   * (RabbitMQ's default `channel_max` is 2,047) and a reader on the broker.
+   */
+  readonly maxOpenQueues?: number;
   /** Told of every post this pod accepts, once stored (webhook delivery). */
   readonly posted?: PostedSink;
   /**
@@ -101,6 +107,8 @@ export interface ZaqarEngine extends ZaqarService {
   ingest(message: ForeignMessage): Promise<IngestOutcome>;
 }
 
+/** Default of {@link EngineDeps.maxOpenQueues}: well below RabbitMQ's default `channel_max` (2,047). */
+export const DEFAULT_MAX_OPEN_QUEUES = 1_000;
 /** A move to the dead-letter queue not confirmed after this long is redone by the next claim (ms). */
 const STALE_MOVE_MS = 30_000;
 
@@ -163,6 +171,7 @@ class Engine implements ZaqarEngine {
       clock: this.#clock,
       readBackTimeoutMs: this.#timeoutMs,
       historyCapacity: deps.historyCapacity ?? 10_000,
+      maxOpen: deps.maxOpenQueues ?? DEFAULT_MAX_OPEN_QUEUES,
       incarnationOf: (project, queue) => this.#catalogState.queue(project, queue)?.incarnation,
       onSkipped: (project, queue, offset, reason) => this.#report({ type: 'record_skipped', log: 'queue', project, queue, offset, reason }),
     });
@@ -174,6 +183,11 @@ class Engine implements ZaqarEngine {
       apply: (e, offset) => {
         this.#snapshots.folded(e, offset);
         return this.#catalogState.apply(e, offset);
+      },
+      after: (e) => {
+        // The deleting pod removed the queue's log before writing the deletion (see deleteQueue).
+        if (e.type === 'queue_delete') this.#logs.retire(e.project, e.queue);
+        else if (e.type === 'queue_create') this.#logs.revive(e.project, e.queue);
       },
       readBackTimeoutMs: this.#timeoutMs,
       restore: () => this.#snapshots.restore(),
@@ -306,7 +320,12 @@ class Engine implements ZaqarEngine {
     if (!this.#logs.has(ctx.project, queue) && (await this.#queueRecord(ctx.project, queue)) === undefined) {
       return;
     }
-    await this.#write(ctx.project, queue, { type: 'purge', all: true });
+    // The log goes first, while the queue still exists: a post racing the deletion either lands
+    // in the log (and goes with it, having been acknowledged before the deletion was), or is
+    // refused (503), or creates a fresh log of the same incarnation, which a later creation of
+    // the queue resets. Removing the log after the deletion record instead could delete a log
+    // that a new incarnation, created in between on another pod, had already written to.
+    await this.#backend.deleteLog({ kind: 'queue', project: ctx.project, queue });
     await this.#catalogLog.write({ type: 'queue_delete', project: ctx.project, queue });
   }
 
@@ -686,7 +705,9 @@ class Engine implements ZaqarEngine {
     for (const n of replay.entries) listener(n);
     // Live messages up to the marker were delivered already (on a pod further along), so skip them.
     const floor = beyondHead ? head() : (afterSeq ?? -1);
-    const live: NotificationListener = floor < 0 ? listener : (n) => Number(n.marker) > floor && listener(n);
+    // A fold after a deletion of the queue hands out markers from the start again: they pass.
+    const epoch = q.epoch;
+    const live: NotificationListener = floor < 0 ? listener : (n) => (q.epoch !== epoch || Number(n.marker) > floor) && listener(n);
     q.listeners.add(live);
     const last = replay.entries.at(-1)?.marker ?? String(Math.max(head(), floor));
     return {

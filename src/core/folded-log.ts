@@ -152,6 +152,11 @@ export class FoldedLog<E extends LogEvent, O> {
     return this.#sync;
   }
 
+  /** True once {@link open} was called (and not failed). */
+  get opened(): boolean {
+    return this.#ready !== undefined;
+  }
+
   /** Offset of the last record folded into the state (-1 before any). */
   get lastOffset(): number {
     return this.#lastOffset;

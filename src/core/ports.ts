@@ -67,6 +67,13 @@ export interface Backend {
   /** Offset of the oldest record still held, or null when the log is empty or unknown. */
   firstOffset(log: LogRef): Promise<number | null>;
   /**
+   * Removes a queue log with every record it holds (a deleted queue leaves nothing behind on
+   * the store). Resolves once the store has removed it; removing a log that does not exist
+   * succeeds. Tails of it deliver nothing more (their owner closes them). A later append or
+   * tail starts a new, empty log whose offsets may start again from 0.
+   */
+  deleteLog(log: LogRef & { readonly kind: 'queue' }): Promise<void>;
+  /**
    * Stores a snapshot of the folded catalogue durably (resolves after the broker confirmed it).
    * Snapshots of the same offset are equal whichever pod writes them, so several pods may.
    */

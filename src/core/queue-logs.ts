@@ -13,15 +13,54 @@ import { QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js'
 import type { Notification, NotificationListener } from './types.js';
 import { queueKey } from './catalog-state.js';
 
-export interface QueueHandle {
+/** The fold of one queue log: replaced as a whole when the queue is deleted. */
+interface QueueFold {
   readonly state: QueueState;
   readonly log: FoldedLog<QueueEvent, QueueOutcome>;
-  readonly listeners: Set<NotificationListener>;
   readonly history: PostHistory;
   /** Called once the log is caught up: an empty log so far means nothing was posted before. */
-  caughtUp(): void;
+  readonly caughtUp: () => void;
+}
+
+export interface QueueHandle {
+  /** The fold of the queue's current log (a new one after the queue was deleted). */
+  readonly state: QueueState;
+  readonly log: FoldedLog<QueueEvent, QueueOutcome>;
+  readonly history: PostHistory;
+  /** Live listeners: they outlive a deletion of the queue, as its subscriptions do. */
+  readonly listeners: Set<NotificationListener>;
+  /**
+   * Counts the folds this handle has had. A new fold reads a new log whose markers start
+   * again, so a listener that filters by marker compares only within its own epoch.
+   */
+  readonly epoch: number;
   /** Clock time of the last use, for idle eviction. */
   lastUsed: number;
+}
+
+class Handle implements QueueHandle {
+  readonly listeners: Set<NotificationListener>;
+  epoch = 0;
+  lastUsed: number;
+  fold: QueueFold;
+
+  constructor(listeners: Set<NotificationListener>, fold: QueueFold, now: number) {
+    this.listeners = listeners;
+    this.fold = fold;
+    this.lastUsed = now;
+  }
+
+  get state(): QueueState {
+    return this.fold.state;
+  }
+
+  get log(): FoldedLog<QueueEvent, QueueOutcome> {
+    return this.fold.log;
+  }
+
+  get history(): PostHistory {
+    return this.fold.history;
+  }
 }
 
 export interface QueueLogsOptions {
@@ -29,6 +68,8 @@ export interface QueueLogsOptions {
   readonly ids: IdSource;
   readonly clock: Clock;
   readonly readBackTimeoutMs: number;
+  /** Most queue logs folded at once without listeners (see QueueLogs#evictLeastRecent). */
+  readonly maxOpen: number;
   /** Recent posts kept per queue for reattach replay. */
   readonly historyCapacity: number;
   /** The queue's current incarnation in the catalogue, or undefined when it does not exist. */
@@ -37,9 +78,14 @@ export interface QueueLogsOptions {
   readonly onSkipped?: (project: string, queue: string, offset: number, reason: string) => void;
 }
 
+/** Attempts, and the pause between them, to reopen a revived queue's log (see QueueLogs.revive). */
+const REVIVE_ATTEMPTS = 5;
+const REVIVE_RETRY_MS = 500;
+
 export class QueueLogs {
   readonly #o: QueueLogsOptions;
-  readonly #handles = new Map<string, QueueHandle>();
+  readonly #handles = new Map<string, Handle>();
+  #closed = false;
 
   constructor(options: QueueLogsOptions) {
     this.#o = options;
@@ -59,15 +105,18 @@ export class QueueLogs {
     const key = queueKey(project, queue);
     let q = this.#handles.get(key);
     if (q === undefined) {
-      q = this.#create(project, queue);
+      if (this.#handles.size >= this.#o.maxOpen) this.#evictLeastRecent(Math.max(1, Math.ceil(this.#o.maxOpen / 10)));
+      const listeners = new Set<NotificationListener>();
+      q = new Handle(listeners, this.#fold(project, queue, listeners), this.#o.clock());
       this.#handles.set(key, q);
     }
     q.lastUsed = this.#o.clock();
+    const fold = q.fold;
     try {
-      await q.log.open();
-      q.caughtUp();
+      await fold.log.open();
+      fold.caughtUp();
     } catch (e) {
-      if (this.#handles.get(key) === q) this.#handles.delete(key);
+      if (this.#handles.get(key) === q && q.fold === fold && q.listeners.size === 0) this.#handles.delete(key);
       throw e instanceof ZaqarError ? e : errors.brokerUnavailable('The queue could not be opened.', e);
     }
     // The queue was (re)created since its log was last reset: drop what earlier incarnations
@@ -77,6 +126,38 @@ export class QueueLogs {
       await q.log.write({ type: 'reset', incarnation });
     }
     return q;
+  }
+
+  /**
+   * The queue was deleted (its log removed from the backend): the fold ends. A handle nobody
+   * listens to goes; one with listeners gets a new fold, read from the queue's next log when
+   * the queue is used or created again ({@link revive}).
+   */
+  retire(project: string, queue: string): void {
+    const key = queueKey(project, queue);
+    const q = this.#handles.get(key);
+    if (q === undefined) return;
+    q.fold.log.close();
+    if (q.listeners.size === 0) {
+      this.#handles.delete(key);
+      return;
+    }
+    q.fold = this.#fold(project, queue, q.listeners);
+    q.epoch += 1;
+  }
+
+  /**
+   * The queue was created: listeners that outlived its deletion get its messages again. The
+   * log is opened now (and again, a few times, if the broker refuses for a moment: the pod
+   * creating the queue may not have created its log yet).
+   */
+  revive(project: string, queue: string, attempt = 0): void {
+    const q = this.#handles.get(queueKey(project, queue));
+    if (this.#closed || q === undefined || q.listeners.size === 0 || q.log.opened) return;
+    this.open(project, queue).catch(() => {
+      if (attempt >= REVIVE_ATTEMPTS) return; // the next use of the queue opens it
+      setTimeout(() => this.revive(project, queue, attempt + 1), REVIVE_RETRY_MS).unref();
+    });
   }
 
   /** Closes the logs unused since `horizon` with no listener and no write in flight. */
@@ -91,14 +172,28 @@ export class QueueLogs {
     return evicted;
   }
 
+  /**
+   * Closes up to `n` logs nobody listens to and nothing is written to, least recently used
+   * first: a pod folds at most `maxOpen` queues (each holds a broker channel and a reader on
+   * the broker) plus the ones with listeners, however many queues the catalogue has.
+   */
+  #evictLeastRecent(n: number): void {
+    const idle = [...this.#handles].filter(([, q]) => q.listeners.size === 0 && q.log.pendingWrites === 0);
+    idle.sort((x, y) => x[1].lastUsed - y[1].lastUsed);
+    for (const [key, q] of idle.slice(0, n)) {
+      this.#handles.delete(key);
+      q.log.close();
+    }
+  }
+
   close(): void {
+    this.#closed = true;
     for (const q of this.#handles.values()) q.log.close();
     this.#handles.clear();
   }
 
-  #create(project: string, queue: string): QueueHandle {
+  #fold(project: string, queue: string, listeners: ReadonlySet<NotificationListener>): QueueFold {
     const state = new QueueState();
-    const listeners = new Set<NotificationListener>();
     const history = new PostHistory(this.#o.historyCapacity);
     let first = true;
     const log = new FoldedLog<QueueEvent, QueueOutcome>({
@@ -131,7 +226,7 @@ export class QueueLogs {
     const caughtUp = (): void => {
       first = false;
     };
-    return { state, log, listeners, history, caughtUp, lastUsed: this.#o.clock() };
+    return { state, log, history, caughtUp };
   }
 }
 

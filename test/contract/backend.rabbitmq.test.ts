@@ -241,6 +241,35 @@ describe('append and tail', () => {
     rec.close();
   });
 
+  it('deleteLog removes the stream; tails of it (on this and another pod) do not declare it again; an append refuses', async () => {
+    const log = freshLog();
+    if (log.kind !== 'queue') throw new Error('a queue log');
+    const b = backend();
+    await b.start();
+    const diagnostics: Diagnostic[] = [];
+    b.onDiagnostic((d) => diagnostics.push(d));
+    const mine = record(a, log, 'first');
+    const theirs = record(b, log, 'first');
+    await a.append(log, barrier(1));
+    await Promise.all([mine.waitFor(1), theirs.waitFor(1)]);
+    const stream = streamNameOf(topologyNames(exchange), log);
+    await a.deleteLog(log);
+    await a.deleteLog(log); // idempotent
+    // The other pod's tail was cancelled and has since tried, at least twice, to re-register.
+    await until(() => diagnostics.filter((d) => d.type === 'tail_error' && d.stream === stream).length >= 2, 10_000, 'retries');
+    expect(diagnostics.some((d) => d.type === 'tail_cancelled' && d.stream === stream)).toBe(true);
+    expect(await a.firstOffset(log)).toBeNull();
+    expect(queueArguments(inject('rabbitmqCtl'), stream)).toBe('');
+    // A writer that declared the stream before the deletion is refused, and does not declare it.
+    const refused = await b.append(log, barrier(2)).then(() => null, (e: unknown) => e);
+    expect(isZaqarError(refused) && refused.status).toBe(503);
+    expect(queueArguments(inject('rabbitmqCtl'), stream)).toBe('');
+    mine.close();
+    theirs.close();
+    expect(mine.records).toHaveLength(1);
+    expect(theirs.records).toHaveLength(1);
+  });
+
   it('stores the catalogue in its own log', async () => {
     const catalog: LogRef = { kind: 'catalog' };
     const ev = { type: 'queue_create', rid: `c-${Date.now()}`, at: 1, project: 'p1', queue: 'q', metadata: {} } as const;

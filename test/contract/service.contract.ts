@@ -73,6 +73,49 @@ export function serviceContract(name: string, target: ContractTarget): void {
     });
 
     describe('queues', () => {
+      it('deleting a queue removes its log; listeners on another pod outlive it and get the new queue\'s messages', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const podA = await pod(backend);
+        const podB = await pod(backend);
+        const ctx: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        const log = { kind: 'queue', project: ctx.project, queue: 'q' } as const;
+        await podA.postMessages(ctx, 'q', [{ body: 'old' }]);
+        const watched: Notification[] = [];
+        const stop = await podB.watch(ctx.project, 'q', (n) => watched.push(n));
+        await podA.postMessages(ctx, 'q', [{ body: 'before delete' }]);
+        await until(() => watched.length === 1);
+        const marker = watched[0]?.marker ?? '';
+        // A reattached listener (marker filter) that stays attached across the deletion.
+        const reattached: Notification[] = [];
+        const r = await podB.attach(ctx.project, 'q', (n) => reattached.push(n), { after: marker });
+        expect(r.gap).toBe(false);
+        expect(await backend.firstOffset(log)).not.toBeNull();
+
+        await podA.deleteQueue(ctx, 'q');
+        expect(await backend.firstOffset(log)).toBeNull();
+        // Pod B has folded the deletion and did not bring the log back.
+        expect((await podB.queueStats(ctx, 'q', { confirmMissing: true })).exists).toBe(false);
+        expect(await backend.firstOffset(log)).toBeNull();
+        expect(await podB.listMessages(ctx, 'q', { echo: true })).toMatchObject({ messages: [] });
+
+        // Created again by a post on pod A: pod B's listeners get its messages, once each.
+        await podA.postMessages(ctx, 'q', [{ body: 'new' }]);
+        await until(() => watched.length === 2 && reattached.length === 1);
+        expect(watched.map((n) => n.body)).toEqual(['before delete', 'new']);
+        expect(reattached.map((n) => n.body)).toEqual(['new']);
+        // A marker from before the deletion: never the old queue's messages again, then live.
+        // (A log that starts again from 0 reads it as a gap; the embedded backend's next log
+        // starts above it and replays the new queue's messages.)
+        const late: Notification[] = [];
+        await podB.attach(ctx.project, 'q', (n) => late.push(n), { after: marker });
+        await podA.postMessages(ctx, 'q', [{ body: 'newer' }]);
+        await until(() => late.some((n) => n.body === 'newer') && watched.length === 3);
+        expect(['new,newer', 'newer']).toContain(late.map((n) => String(n.body)).join(','));
+        stop();
+        r.stop();
+      });
+
       it('creates lazily and idempotently, lists sorted with marker and limit', async () => {
         const { s, a } = await fresh();
         expect(await s.createQueue(a, 'b-queue', { k: 1 })).toBe(true);
@@ -415,6 +458,25 @@ export function serviceContract(name: string, target: ContractTarget): void {
         await s.postMessages(a, 'watched', [{ body: 'still live' }]);
         await until(() => seen.length === 1);
         expect(seen).toEqual(['still live']);
+      });
+
+      it('folds at most maxOpenQueues idle queues at once, closing the least recently used', async () => {
+        const backend = target.makeBackend();
+        open.push(backend);
+        const s = createZaqarService({ backend, clock: clock.now, maxOpenQueues: 5 });
+        await s.start();
+        open.push(s);
+        const a: RequestContext = { project: `p-${randomUUID().slice(0, 8)}`, clientId: CLIENT_A };
+        const seen: unknown[] = [];
+        await s.postMessages(a, 'watched', [{ body: 'first' }]);
+        await s.watch(a.project, 'watched', (n) => seen.push(n.body));
+        for (let i = 0; i < 12; i++) await s.postMessages(a, `q${i}`, [{ body: i }]);
+        expect(s.openQueues).toBeLessThanOrEqual(6); // five idle ones and the watched one
+        // Closed logs reopen on use, with everything they held.
+        expect((await s.listMessages(a, 'q0', { echo: true })).messages.map((m) => m.body)).toEqual([0]);
+        await s.postMessages(a, 'watched', [{ body: 'live' }]);
+        await until(() => seen.length === 1);
+        expect(seen).toEqual(['live']);
       });
     });
 

@@ -202,13 +202,14 @@ export function poisonSuite(opts: PoisonSuiteOptions): void {
       const target = await start();
       const r = rest(target.restPort);
       const c = await connect(target);
-      // A marker of a busier queue is beyond the head of a quieter one.
+      // A marker of a busier queue (created later, so its log starts no lower) is beyond the
+      // head of a quieter one.
+      await r('POST', '/v2/queues/quiet/messages', '{"messages": [{"ttl": 300, "body": "old"}]}');
       expect((await wsRequest(c, 'subscription_create', { queue_name: 'busy', ttl: 3600, marker: 'next' })).headers.status).toBe(201);
       for (let i = 0; i < 5; i++) await r('POST', '/v2/queues/busy/messages', `{"messages": [{"ttl": 300, "body": ${i}}]}`);
       const busy: { marker: string }[] = [];
       for (let i = 0; i < 5; i++) busy.push((await c.nextValue(10_000)) as { marker: string });
       const foreignMarker = busy.at(-1)?.marker ?? '';
-      await r('POST', '/v2/queues/quiet/messages', '{"messages": [{"ttl": 300, "body": "old"}]}');
 
       const q = await connect(target);
       const reply = await wsRequest(q, 'subscription_create', { queue_name: 'quiet', ttl: 3600, marker: foreignMarker });

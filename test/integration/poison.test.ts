@@ -81,14 +81,21 @@ describe('reattach across a restart of the embedded backend', () => {
 
   it('starts queue offsets from the clock by default, so a later run hands out larger markers', async () => {
     const earlier = new MemoryBackend();
-    await new Promise((r) => setTimeout(r, 25));
     const later = new MemoryBackend();
     const ref = { kind: 'queue' as const, project: 'p', queue: 'q' };
     const barrier = (rid: string): LogEvent => ({ type: 'barrier', rid, at: Date.now() });
+    const pause = (): Promise<unknown> => new Promise((r) => setTimeout(r, 25));
     await earlier.append(ref, barrier('a'));
+    await pause();
     await later.append(ref, barrier('b'));
     const [a, b] = [await earlier.firstOffset(ref), await later.firstOffset(ref)];
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(a ?? Infinity);
+    // So does a queue deleted and created again (its log starts where the clock is then).
+    await pause();
+    await later.deleteLog(ref);
+    expect(await later.firstOffset(ref)).toBeNull();
+    await later.append(ref, barrier('c'));
+    expect(await later.firstOffset(ref)).toBeGreaterThan(b ?? Infinity);
   });
 });

@@ -43,7 +43,8 @@ export class MemoryBackend implements Backend {
   readonly #logs = new Map<string, MemoryLog>();
   readonly #retentionMs: number;
   readonly #clock: () => number;
-  readonly #firstQueueOffset: number;
+  /** The first queue offset given in the options, or null for one derived from the wall clock. */
+  readonly #fixedQueueOffset: number | null;
   readonly #listeners = new Set<(s: BackendStatus) => void>();
   #closed = false;
   #appends = 0;
@@ -53,7 +54,7 @@ export class MemoryBackend implements Backend {
   constructor(options: MemoryBackendOptions = {}) {
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#clock = options.clock ?? Date.now;
-    this.#firstQueueOffset = options.firstQueueOffset ?? Math.max(0, Math.floor((Date.now() - OFFSET_EPOCH_MS) / OFFSET_UNIT_MS));
+    this.#fixedQueueOffset = options.firstQueueOffset ?? null;
   }
 
   async start(): Promise<void> {
@@ -90,6 +91,15 @@ export class MemoryBackend implements Backend {
     return log === undefined || log.records.length === 0 ? null : log.base;
   }
 
+  async deleteLog(ref: LogRef & { readonly kind: 'queue' }): Promise<void> {
+    if (this.#closed) throw new Error('memory backend is closed');
+    const key = logKey(ref);
+    const log = this.#logs.get(key);
+    if (log === undefined) return;
+    this.#logs.delete(key);
+    log.records = []; // its tails read nothing more
+  }
+
   async saveCatalogSnapshot(snapshot: LogSnapshot): Promise<void> {
     if (this.#closed) throw new Error('memory backend is closed');
     if (this.#catalogSnapshot !== null && this.#catalogSnapshot.offset >= snapshot.offset) return;
@@ -114,10 +124,19 @@ export class MemoryBackend implements Backend {
     const key = logKey(ref);
     let log = this.#logs.get(key);
     if (log === undefined) {
-      log = { records: [], base: ref.kind === 'queue' ? this.#firstQueueOffset : 0, tails: new Set() };
+      log = { records: [], base: ref.kind === 'queue' ? this.#firstQueueOffset() : 0, tails: new Set() };
       this.#logs.set(key, log);
     }
     return log;
+  }
+
+  /**
+   * Where a new queue log starts: read from the wall clock when the log is created, so that a
+   * queue deleted and created again (or a restarted process) hands out markers above the old
+   * ones (see {@link MemoryBackendOptions.firstQueueOffset}).
+   */
+  #firstQueueOffset(): number {
+    return this.#fixedQueueOffset ?? Math.max(0, Math.floor((Date.now() - OFFSET_EPOCH_MS) / OFFSET_UNIT_MS));
   }
 
   /** Drops records older than the retention window (like a stream's `x-max-age`). */

@@ -19,6 +19,8 @@ export interface TailContext {
   openChannel(): Promise<Channel>;
   /** Declares the stream if this connection has not yet (lazy creation). */
   ensureStream(stream: string): Promise<void>;
+  /** Resolves when the stream exists, never creating it; rejects while it does not. */
+  checkStream(stream: string): Promise<void>;
   isConnected(): boolean;
   readonly report: DiagnosticSink;
   /** Per-consumer prefetch (unacked deliveries in flight). */
@@ -77,6 +79,12 @@ export class StreamTail implements Tail {
   #toAck: { channel: Channel; msg: ConsumeMessage } | null = null;
   #unacked = 0;
   #ackScheduled = false;
+  /**
+   * Set when the broker cancelled the consumer (the stream was deleted, normally with its
+   * queue): re-registration then waits for the stream to exist instead of declaring it, so a
+   * deleted queue's stream is not brought back by a pod that still tails it.
+   */
+  #cancelled = false;
 
   constructor(stream: string, start: TailStart, handler: TailHandler, ctx: TailContext) {
     this.stream = stream;
@@ -132,7 +140,8 @@ export class StreamTail implements Tail {
   async #register(generation: number): Promise<void> {
     let channel: Channel | null = null;
     try {
-      await this.#ctx.ensureStream(this.stream);
+      if (this.#cancelled) await this.#ctx.checkStream(this.stream);
+      else await this.#ctx.ensureStream(this.stream);
       channel = await this.#ctx.openChannel();
       if (generation !== this.#generation) {
         await channel.close().catch(() => undefined);
@@ -147,7 +156,10 @@ export class StreamTail implements Tail {
         noAck: false,
         arguments: { 'x-stream-offset': this.#position },
       });
-      if (generation === this.#generation) this.#everRegistered = true;
+      if (generation === this.#generation) {
+        this.#everRegistered = true;
+        this.#cancelled = false;
+      }
     } catch (err) {
       if (generation !== this.#generation) return;
       this.#ctx.report({ type: 'tail_error', stream: this.stream, cause: describe(err) });
@@ -178,6 +190,7 @@ export class StreamTail implements Tail {
     if (channel !== this.#channel || this.#closed) return;
     if (msg === null) {
       this.#ctx.report({ type: 'tail_cancelled', stream: this.stream });
+      this.#cancelled = true;
       this.#channel = null;
       channel.close().catch(() => undefined);
       this.#scheduleRetry(this.#generation);

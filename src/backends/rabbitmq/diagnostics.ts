@@ -10,7 +10,7 @@ export type Diagnostic =
   | { readonly type: 'declaration_mismatch'; readonly name: string; readonly cause: string }
   /** A tail (re)registration failed; it is retried while the connection is up. */
   | { readonly type: 'tail_error'; readonly stream: string; readonly cause: string }
-  /** The broker cancelled a tail's consumer (its stream was deleted); it re-registers. */
+  /** The broker cancelled a tail's consumer (its stream was deleted); it re-registers once the stream exists again. */
   | { readonly type: 'tail_cancelled'; readonly stream: string }
   /** A stream record that is not an event (e.g. published by a third party) was skipped. */
   | { readonly type: 'record_skipped'; readonly stream: string; readonly offset: number | null; readonly reason: string }

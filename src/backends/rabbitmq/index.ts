@@ -63,6 +63,8 @@ export class RabbitMqBackend implements Backend {
   readonly #diagnosticListeners = new Set<(d: Diagnostic) => void>();
   readonly #confirmListeners = new Set<(seconds: number) => void>();
   readonly #tails = new Map<string, Set<StreamTail>>();
+  /** Streams whose consumers the broker cancelled since they were last tailed anew. */
+  readonly #cancelledStreams = new Set<string>();
   readonly #ingress: IngressConsumer;
   #unwatchConn: () => void;
   #status: BackendStatus = { type: 'down' };
@@ -171,9 +173,13 @@ export class RabbitMqBackend implements Backend {
   tail(log: LogRef, start: TailStart, handler: TailHandler): Tail {
     if (this.#closing !== null) return CLOSED_TAIL;
     const stream = streamNameOf(this.#names, log);
+    // A new tail of a stream whose consumer the broker cancelled (deleted with its queue) is a
+    // new reader of the queue's next log: declare it again rather than trust the declaration.
+    if (this.#cancelledStreams.delete(stream)) this.#streams.forget(stream);
     const tail = new StreamTail(stream, start, handler, {
       openChannel: () => this.#openChannel(),
       ensureStream: (name) => this.#streams.ensure(name),
+      checkStream: (name) => this.#checkStream(name),
       isConnected: () => this.#conn.state === 'connected',
       report: (d) => this.#report(d),
       prefetch: this.#s.tailPrefetch,
@@ -198,6 +204,23 @@ export class RabbitMqBackend implements Backend {
   firstOffset(log: LogRef): Promise<number | null> {
     const stream = streamNameOf(this.#names, log);
     return this.#readOnce((channel) => this.#probeFirst(channel, stream));
+  }
+
+  /**
+   * Deletes the queue's stream (every segment on every replica). Our own tails of it are
+   * cancelled by the broker and re-register only once the stream exists again (see
+   * StreamTail); nothing here declares it again.
+   */
+  async deleteLog(log: LogRef & { readonly kind: 'queue' }): Promise<void> {
+    this.#assertWritable();
+    const stream = streamNameOf(this.#names, log);
+    try {
+      await withDeadline(this.#onThrowawayChannel((channel) => channel.deleteQueue(stream)), this.#s.confirmTimeoutMs, 'Delete failed.');
+    } catch (err) {
+      throw toCoreError(err, 'Delete failed.');
+    } finally {
+      this.#streams.forget(stream);
+    }
   }
 
   /** Publishes the snapshot (gzipped JSON) to the catalogue's snapshot stream, confirmed. */
@@ -257,16 +280,37 @@ export class RabbitMqBackend implements Backend {
    */
   async #readOnce<T>(read: (channel: Channel) => Promise<T | null>): Promise<T | null> {
     this.#assertWritable();
+    try {
+      return await this.#onThrowawayChannel(read);
+    } catch (err) {
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return null;
+      throw toCoreError(err, 'Read failed.');
+    }
+  }
+
+  /** Runs `work` on a channel of its own, closed afterwards (an error closes it too). */
+  async #onThrowawayChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
     let channel: Channel | null = null;
     try {
       channel = await this.#openChannel();
       channel.on('error', () => undefined);
-      return await read(channel);
-    } catch (err) {
-      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) return null;
-      throw toCoreError(err, 'Read failed.');
+      return await work(channel);
     } finally {
       if (channel !== null) await channel.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Resolves when `stream` exists, without creating it: how a tail cancelled by the broker
+   * re-registers (the stream was deleted with its queue, and must not come back because a
+   * pod still reads it). Rejects with a 503 while it does not exist.
+   */
+  async #checkStream(stream: string): Promise<void> {
+    try {
+      await this.#onThrowawayChannel((channel) => channel.checkQueue(stream));
+    } catch (err) {
+      if (replyCodeOf(err) === AMQP_REPLY.NOT_FOUND) throw brokerUnavailable('The log does not exist (deleted with its queue).', err);
+      throw err;
     }
   }
 
@@ -349,6 +393,7 @@ export class RabbitMqBackend implements Backend {
   }
 
   #report(d: Diagnostic): void {
+    if (d.type === 'tail_cancelled') this.#cancelledStreams.add(d.stream);
     for (const listener of [...this.#diagnosticListeners]) {
       try {
         listener(d);
@@ -398,10 +443,13 @@ export class RabbitMqBackend implements Backend {
       await this.#publishTimed(stream, content, headers);
     } catch (err) {
       if (err instanceof UnroutableError) {
-        // Deleted behind our back since we declared it: declare again and retry once.
+        // Deleted since we declared it: with its queue (the writer saw the queue a moment before
+        // another pod deleted it), or by an operator. Declaring it again here could bring back
+        // the stream of a deleted queue, so refuse; the client's retry opens the queue afresh.
         this.#streams.forget(stream);
-        await this.#streams.ensure(stream);
-      } else if (err instanceof ChannelLostError && this.#conn.state === 'connected') {
+        throw brokerUnavailable('The queue was deleted while the write was in flight; retry.', err);
+      }
+      if (err instanceof ChannelLostError && this.#conn.state === 'connected') {
         // The channel died but the connection lives (RabbitMQ 3.10 can crash a channel that
         // publishes to a stream whose leader it has not learnt yet). Retry once on a new channel;
         // a duplicate, if the first write was stored after all, is dropped by the fold (`rid`).

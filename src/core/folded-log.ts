@@ -11,15 +11,45 @@ interface Pending<O> {
   resolve(outcome: O): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
+  /** The backend confirmed the append that carried the event. */
+  appended: boolean;
+  /** What the fold decided, once the event was read back. */
+  folded: { readonly outcome: O } | null;
 }
+
+/**
+ * Group commit (queue logs): while one append of the log is in flight, further writes wait
+ * and then go together as one `batch` record, `{type: 'batch', rid, at, events: [...]}`, whose
+ * events the fold applies in order as if each were a record of its own at the batch's offset.
+ * One broker write, confirm and delivery to every pod then carries many requests.
+ */
+export interface GroupCommit<E> {
+  /**
+   * How many of the record's sequence slots an event takes (a post: its messages). The fold
+   * gives each event of a batch the slots after the ones before it (see `apply`'s `slot`).
+   */
+  readonly weight: (event: E) => number;
+  /** Most slots one record may hold; a batch never holds more. */
+  readonly maxWeight: number;
+  /** Most events in one batch. */
+  readonly maxEvents: number;
+}
+
+/** The type of a group-commit record. */
+export const BATCH = 'batch';
 
 export interface FoldedLogOptions<E extends LogEvent, O> {
   readonly backend: Backend;
   readonly log: LogRef;
   readonly ids: IdSource;
   readonly clock: () => number;
-  /** Applies one record to the state; returns the decision for the writer. */
-  readonly apply: (event: E, offset: number) => O;
+  /**
+   * Applies one record to the state; returns the decision for the writer. `slot` is 0 for an
+   * event that is a record of its own, and the weight of the events before it in a batch.
+   */
+  readonly apply: (event: E, offset: number, slot: number) => O;
+  /** Batches concurrent writes (see {@link GroupCommit}); off when absent. */
+  readonly groupCommit?: GroupCommit<E>;
   /**
    * Why a record cannot be applied (see record-check.ts), or null. A record with a problem,
    * or one whose `apply` or `after` throws, is skipped and reported to {@link onSkipped}:
@@ -62,6 +92,10 @@ export class FoldedLog<E extends LogEvent, O> {
   #expectFirst: number | null = null;
   /** The barrier of {@link sync} not yet appended, shared by its callers. */
   #sync: Promise<void> | undefined;
+  /** Appends in flight (at most one with group commit). */
+  #inFlight = 0;
+  /** Writes waiting for the append in flight to settle (group commit). */
+  #waiting: { readonly event: E; readonly waiter: Pending<O> }[] = [];
 
   constructor(options: FoldedLogOptions<E, O>) {
     this.#o = options;
@@ -113,6 +147,8 @@ export class FoldedLog<E extends LogEvent, O> {
           this.#forget(rid, waiter);
           reject(errors.brokerUnavailable('The write was not confirmed in time.'));
         }, this.#o.readBackTimeoutMs),
+        appended: false,
+        folded: null,
       };
       waiter.timer.unref?.();
       // Registered before the append: a backend may deliver the record before append resolves.
@@ -122,12 +158,57 @@ export class FoldedLog<E extends LogEvent, O> {
         this.#pending.set(rid, waiters);
       }
       waiters.add(waiter);
-      this.#o.backend.append(this.#o.log, event).catch((e: unknown) => {
-        if (!this.#forget(rid, waiter)) return;
-        clearTimeout(waiter.timer);
-        reject(e);
-      });
+      if (this.#o.groupCommit !== undefined && this.#inFlight > 0) this.#waiting.push({ event, waiter });
+      else this.#append([{ event, waiter }]);
     });
+  }
+
+  /** Appends one record: the event itself, or a batch of several. */
+  #append(items: readonly { readonly event: E; readonly waiter: Pending<O> }[]): void {
+    const only = items.length === 1 ? items[0] : undefined;
+    const record =
+      only !== undefined ? only.event : ({ type: BATCH, rid: this.#o.ids(), at: this.#o.clock(), events: items.map((i) => i.event) } as unknown as E);
+    this.#inFlight += 1;
+    this.#o.backend.append(this.#o.log, record).then(
+      () => {
+        for (const { waiter } of items) {
+          waiter.appended = true;
+          if (waiter.folded !== null) this.#settle(waiter, waiter.folded.outcome);
+        }
+      },
+      (e: unknown) => {
+        for (const { event, waiter } of items) {
+          // Read back already but not confirmed: not acknowledged either (the confirm is the rule).
+          if (waiter.folded === null && !this.#forget(event.rid, waiter)) continue;
+          clearTimeout(waiter.timer);
+          waiter.reject(e);
+        }
+      },
+    ).finally(() => {
+      this.#inFlight -= 1;
+      this.#flush();
+    });
+  }
+
+  /** Sends the writes that waited for the append in flight, as few records as the limits allow. */
+  #flush(): void {
+    const gc = this.#o.groupCommit;
+    while (gc !== undefined && this.#inFlight === 0 && this.#waiting.length > 0) {
+      let weight = 0;
+      let n = 0;
+      for (const { event } of this.#waiting) {
+        const w = gc.weight(event);
+        if (n > 0 && (n >= gc.maxEvents || weight + w > gc.maxWeight)) break;
+        weight += w;
+        n += 1;
+      }
+      this.#append(this.#waiting.splice(0, n));
+    }
+  }
+
+  #settle(waiter: Pending<O>, outcome: O): void {
+    clearTimeout(waiter.timer);
+    waiter.resolve(outcome);
   }
 
   /** Removes one waiter; false when it was already settled. */
@@ -169,29 +250,69 @@ export class FoldedLog<E extends LogEvent, O> {
       this.#expectFirst = null;
     }
     this.#lastOffset = record.offset;
-    const problem = this.#o.check?.(record.event) ?? null;
-    if (problem !== null) {
-      this.#skipped(record.offset, problem);
-      return; // its rid (if any) is not trusted: a writer waiting for it times out with 503
-    }
-    const event = record.event as E;
-    const waiters = this.#pending.get(event.rid) ?? new Set<Pending<O>>();
-    this.#pending.delete(event.rid);
-    for (const w of waiters) clearTimeout(w.timer);
-    let outcome: O;
-    try {
-      outcome = this.#o.apply(event, record.offset);
-    } catch (e) {
-      // A record the fold cannot apply is skipped, never allowed to stop the tail.
-      for (const w of waiters) w.reject(e);
-      this.#skipped(record.offset, `the fold refused it: ${String(e)}`);
+    const gc = this.#o.groupCommit;
+    const type: string = record.event.type;
+    if (gc === undefined || type !== BATCH) {
+      this.#applyOne(record.event, record.offset, 0);
       return;
     }
-    for (const w of waiters) w.resolve(outcome);
+    const batch: unknown = (record.event as unknown as { events?: unknown }).events;
+    if (!Array.isArray(batch)) {
+      this.#skipped(record.offset, 'batch: events is not a list');
+      return;
+    }
+    let slot = 0;
+    for (const [i, event] of batch.entries()) {
+      const e = event as { type?: unknown } | null;
+      if (typeof e !== 'object' || e === null || e.type === BATCH) {
+        this.#skipped(record.offset, `batch: event ${i} is not an event`);
+        continue;
+      }
+      const problem = this.#o.check?.(event) ?? null;
+      if (problem !== null) {
+        this.#skipped(record.offset, `batch: event ${i}: ${problem}`);
+        continue;
+      }
+      const w = gc.weight(event as E);
+      if (slot + w > gc.maxWeight) {
+        this.#skipped(record.offset, `batch: event ${i} does not fit in the record's ${gc.maxWeight} slots`);
+        continue;
+      }
+      this.#applyOne(event as LogEvent, record.offset, slot, true);
+      slot += w;
+    }
+  }
+
+  /** Applies one event read from the log (a record, or one event of a batch) and answers its writers. */
+  #applyOne(raw: LogEvent, offset: number, slot: number, checked = false): void {
+    const problem = checked ? null : (this.#o.check?.(raw) ?? null);
+    if (problem !== null) {
+      this.#skipped(offset, problem);
+      return; // its rid (if any) is not trusted: a writer waiting for it times out with 503
+    }
+    const event = raw as E;
+    const waiters = this.#pending.get(event.rid) ?? new Set<Pending<O>>();
+    this.#pending.delete(event.rid);
+    let outcome: O;
     try {
-      this.#o.after?.(event, record.offset, outcome);
+      outcome = this.#o.apply(event, offset, slot);
     } catch (e) {
-      this.#skipped(record.offset, `its notification failed: ${String(e)}`);
+      // A record the fold cannot apply is skipped, never allowed to stop the tail.
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        w.reject(e);
+      }
+      this.#skipped(offset, `the fold refused it: ${String(e)}`);
+      return;
+    }
+    for (const w of waiters) {
+      if (w.appended) this.#settle(w, outcome);
+      else w.folded = { outcome }; // answered once the backend confirms the append
+    }
+    try {
+      this.#o.after?.(event, offset, outcome);
+    } catch (e) {
+      this.#skipped(offset, `its notification failed: ${String(e)}`);
     }
   }
 

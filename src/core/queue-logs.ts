@@ -5,11 +5,11 @@
  */
 import { errors, ZaqarError } from './errors.js';
 import type { PostedMessage, QueueEvent } from './events.js';
-import { FoldedLog } from './folded-log.js';
+import { FoldedLog, type GroupCommit } from './folded-log.js';
 import { PostHistory } from './history.js';
 import { queueRecordProblem } from './record-check.js';
 import type { Backend, Clock, IdSource } from './ports.js';
-import { QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
+import { MAX_MESSAGES_PER_POST, QueueState, SEQ_PER_OFFSET, type QueueOutcome } from './queue-state.js';
 import type { Notification, NotificationListener } from './types.js';
 import { queueKey } from './catalog-state.js';
 
@@ -81,6 +81,17 @@ export interface QueueLogsOptions {
 /** Attempts, and the pause between them, to reopen a revived queue's log (see QueueLogs.revive). */
 const REVIVE_ATTEMPTS = 5;
 const REVIVE_RETRY_MS = 500;
+
+/**
+ * Concurrent writes to one queue go as one record while an append is in flight (see
+ * FoldedLog's GroupCommit): a post takes as many seq slots as it has messages, and a record
+ * holds at most MAX_MESSAGES_PER_POST, so seqs of consecutive records never overlap.
+ */
+const QUEUE_GROUP_COMMIT: GroupCommit<QueueEvent> = {
+  weight: (e) => (e.type === 'post' && Array.isArray(e.messages) ? Math.min(e.messages.length, MAX_MESSAGES_PER_POST) : 0),
+  maxWeight: MAX_MESSAGES_PER_POST,
+  maxEvents: 128,
+};
 
 export class QueueLogs {
   readonly #o: QueueLogsOptions;
@@ -201,14 +212,15 @@ export class QueueLogs {
       log: { kind: 'queue', project, queue },
       ids: this.#o.ids,
       clock: this.#o.clock,
-      apply: (e, offset) => {
+      apply: (e, offset, slot) => {
         if (first) {
           // Whatever was posted before the first record we read is gone for us.
           first = false;
           history.raiseFloor(offset * SEQ_PER_OFFSET);
         }
-        return state.apply(e, offset);
+        return state.apply(e, offset, slot);
       },
+      groupCommit: QUEUE_GROUP_COMMIT,
       after: (e, _offset, outcome) => {
         if (e.type === 'post' && outcome.type === 'posted') {
           publish(project, queue, e.at, e.messages, outcome, history, listeners);

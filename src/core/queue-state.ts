@@ -106,24 +106,24 @@ export class QueueState {
   lastOffset = -1;
 
   /** Applies one event of the log and says what it decided. */
-  apply(event: QueueEvent, offset: number): QueueOutcome {
+  apply(event: QueueEvent, offset: number, slot = 0): QueueOutcome {
     this.lastOffset = offset;
     if (event.type === 'barrier') return OK;
     const seen = this.#applied.get(event.rid);
     if (seen !== undefined) return seen.type === 'posted' ? { ...seen, seqs: [] } : seen;
-    const outcome = this.#decide(event, offset);
+    const outcome = this.#decide(event, offset, slot);
     this.#applied.remember(event.rid, outcome);
     return outcome;
   }
 
-  #decide(event: Exclude<QueueEvent, { type: 'barrier' }>, offset: number): QueueOutcome {
+  #decide(event: Exclude<QueueEvent, { type: 'barrier' }>, offset: number, slot: number): QueueOutcome {
     if (event.at - this.#lastSweep >= SWEEP_EVERY_MS) {
       this.#lastSweep = event.at;
       this.#sweep(event.at - SWEEP_MARGIN_MS);
     }
     switch (event.type) {
       case 'post':
-        return this.#post(event.at, event.clientId, event.messages, offset, event.incarnation ?? 0);
+        return this.#post(event.at, event.clientId, event.messages, offset * SEQ_PER_OFFSET + slot, event.incarnation ?? 0);
       case 'delete':
         return this.#deleteOne(event.id, event.claimId, event.at);
       case 'delete_many':
@@ -220,7 +220,8 @@ export class QueueState {
     at: number,
     clientId: string | null,
     messages: readonly PostedMessage[],
-    offset: number,
+    /** The seq before the post's first message: its record's first, or after a batch's earlier posts. */
+    seqBase: number,
     incarnation: number,
   ): QueueOutcome {
     if (incarnation < this.#incarnation) {
@@ -233,7 +234,7 @@ export class QueueState {
       if (this.#byId.has(p.id)) continue; // a redelivered foreign message; keep the first
       const m: StoredMessage = {
         id: p.id,
-        seq: offset * SEQ_PER_OFFSET + i + 1,
+        seq: seqBase + i + 1,
         body: p.body,
         createdAt: at,
         delayUntil: at + p.delay * 1000,

@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from './lib/child.js';
 import { sdkReattach } from './sdk.js';
 import { coalesceBurst } from './coalesce.js';
 import { manySubscribers } from './many.js';
+import { manyQueues } from './queues.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
 
@@ -154,7 +155,32 @@ if (ONLY.has('many')) {
   );
 }
 
+// ── 3c. WS fan-out vs raw ws: saturation and latency at 100 / 1,000 / 5,000 subscribers (issue 11 §2) ──
+
 // ── 4. Reattach: replay time and broker reads during a storm ──────────────────────────────
+// ── Many queues on a RabbitMQ node of the benchmark's own (issue 11 §3) ──────────────────
+if (ONLY.has('queues')) {
+  const COUNT = Number(process.env['BENCH_QUEUES'] ?? 10_000);
+  const POSTED = Math.min(COUNT, Number(process.env['BENCH_QUEUES_POSTED'] ?? COUNT));
+  const SUBSCRIBED = Math.min(POSTED, Number(process.env['BENCH_QUEUES_SUBSCRIBED'] ?? 1_000));
+  const r = await manyQueues(BRIDGE, { count: COUNT, posted: POSTED, subscribed: SUBSCRIBED }, (line) => process.stderr.write(`queues: ${line}\n`));
+  const kib = (b: number): string => fmt(b / 1024, 1);
+  section(`Many queues on RabbitMQ (${COUNT} created, ${POSTED} posted to, ${SUBSCRIBED} subscribed)`, [
+    { name: 'queues created/s (REST PUT, 32 in flight)', value: fmt(r.createdPerSecond, 0) },
+    { name: 'first posts/s (one per queue: creates its stream, 32 in flight)', value: fmt(r.postedPerSecond, 0) },
+    { name: 'subscribes/s (one socket per queue, one after another)', value: fmt(r.subscribedPerSecond, 0) },
+    { name: 'queues deleted/s (REST DELETE, 32 in flight)', value: fmt(r.deletedPerSecond, 0) },
+    { name: 'broker RSS per queue with one message, KiB', value: kib(r.brokerBytesPerQueue) },
+    { name: 'broker disk per queue with one message, KiB', value: kib(r.diskBytesPerQueue) },
+    { name: 'broker open files per queue (stream + the pod\'s reader)', value: fmt(r.brokerFilesPerQueue, 2) },
+    { name: `pod RSS per folded queue (${r.foldedQueues} folded after the posts), KiB`, value: kib(r.podBytesPerFoldedQueue) },
+    { name: `pod start-up with ${COUNT} queues in the catalogue, ms`, value: fmt(r.podStartMs, 0) },
+    { name: 'queue streams on the broker: before / after posts / after deleting all', value: `${r.streamsBefore} / ${r.streamsAfterPosts} / ${r.streamsAfterDelete}` },
+    { name: 'broker RSS / disk left after deleting all, KiB', value: `${kib(r.brokerBytesAfterDelete)} / ${kib(r.diskBytesAfterDelete)}` },
+    { name: 'failed requests', value: String(r.errors) },
+  ]);
+}
+
 if (ONLY.has('reattach')) {
   const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
   const rows: Row[] = [];

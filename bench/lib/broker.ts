@@ -6,12 +6,12 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, chown } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
+import { freePort } from '../../test/fixtures/private-rabbitmq.js';
 
 const run = promisify(execFile);
 
@@ -30,18 +30,6 @@ export interface BenchBroker {
   /** Names of the node's queues (streams included). */
   queues(): Promise<string[]>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function idOf(flag: '-u' | '-g'): number {

@@ -4,7 +4,7 @@
  *   npm run bench                          # every section that needs no broker
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
  *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq,
- *                                          # and `many` (10,000 connections; not in the default set)
+ *                                          # stages, and `many` (10,000 connections; not in the default set)
  *
  * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
@@ -17,13 +17,15 @@ import { sdkReattach } from './sdk.js';
 import { coalesceBurst } from './coalesce.js';
 import { manySubscribers } from './many.js';
 import { manyQueues } from './queues.js';
+import { profilePosts, rawFloor } from './stages.js';
+import type { StageSummary } from './lib/stages.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 100);
 const AMQP = process.env['RABBITMQ_URL'] ?? '';
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,coalesce,catalog,rabbitmq').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,coalesce,catalog,rabbitmq,stages').split(','));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const BRIDGE = here('./servers/bridge.js');
 const BASELINE = here('./servers/baseline.js');
@@ -156,7 +158,6 @@ if (ONLY.has('many')) {
 }
 
 // ── 3c. WS fan-out vs raw ws: saturation and latency at 100 / 1,000 / 5,000 subscribers (issue 11 §2) ──
-
 // ── 4. Reattach: replay time and broker reads during a storm ──────────────────────────────
 // ── Many queues on a RabbitMQ node of the benchmark's own (issue 11 §3) ──────────────────
 if (ONLY.has('queues')) {
@@ -313,6 +314,57 @@ if (ONLY.has('rabbitmq') && AMQP !== '') {
   } finally {
     await Promise.all(pods.map((p) => p.stop()));
   }
+}
+
+// ── Single-post profile: client latency beside the bridge's stage timestamps (issue 11 §1) ──
+if (ONLY.has('stages') && AMQP !== '') {
+  const TOTAL = Number(process.env['BENCH_STAGES_POSTS'] ?? 2000);
+  const floor = await rawFloor(AMQP, TOTAL);
+  const rows: Row[] = [
+    { name: 'raw amqplib, 1 in flight: publish → confirm', 'msg/s': '', 'client p50 ms': fmt(floor.confirmP50, 2), 'client p99 ms': fmt(floor.confirmP99, 2) },
+    { name: 'raw amqplib, 1 in flight: publish → read back by a stream consumer', 'client p50 ms': fmt(floor.readBackP50, 2), 'client p99 ms': fmt(floor.readBackP99, 2) },
+    { name: 'raw amqplib, 1 in flight: publish → both (read-your-writes floor)', 'client p50 ms': fmt(floor.bothP50, 2), 'client p99 ms': fmt(floor.bothP99, 2) },
+  ];
+  // BENCH_BEFORE: the bench/servers/bridge.js of another build (e.g. a worktree of an earlier
+  // commit), profiled in the same run for a before/after comparison.
+  const BEFORE = process.env['BENCH_BEFORE'] ?? '';
+  const targets: [string, string, Record<string, string>][] = [
+    ['bridge (rabbitmq)', BRIDGE, RABBIT_ENV],
+    ...(BEFORE === '' ? [] : [['before: bridge (rabbitmq)', BEFORE, RABBIT_ENV] as [string, string, Record<string, string>]]),
+    ['bridge (memory)', BRIDGE, MEMORY_ENV],
+  ];
+  const cases = targets.flatMap(([name, script, env]) => [1, 16, 64].map((clients) => ({ label: `${name}, ${clients} client${clients === 1 ? '' : 's'}`, script, env, clients })));
+  const samples = await rounds(
+    cases.map((c) => c.label),
+    (label) => {
+      const c = cases.find((x) => x.label === label) ?? cases[0]!;
+      return withServer(c.script, { ...c.env, BENCH_STAGES: '1' }, (s) => profilePosts(s, `st${c.clients}${Date.now() % 100000}`, TOTAL, c.clients));
+    },
+  );
+  for (const [label, profiles] of samples) {
+    // The round of median throughput, whole: its stages belong with its client numbers.
+    const p = [...profiles].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(profiles.length / 2)];
+    if (p === undefined) continue;
+    const st = p.stages;
+    const cell = (k: keyof StageSummary): string => (st === undefined || st[k].n === 0 ? '–' : `${fmt(st[k].p50, 2)} / ${fmt(st[k].p99, 2)}`);
+    rows.push({
+      name: label,
+      'msg/s': fmt(p.perSecond, 0),
+      'client p50 ms': fmt(p.p50, 2),
+      'client p99 ms': fmt(p.p99, 2),
+      'server': cell('server'),
+      'request → append': cell('toAppend'),
+      'append → confirm': cell('confirm'),
+      'append → read back': cell('readBack'),
+      'settled → response': cell('toResponse'),
+      'posts per record (mean)': st === undefined ? '–' : fmt(st.batch.mean, 2),
+    });
+  }
+  section(
+    'Where a single REST post\'s time goes (1 message per post; stage cells are p50 / p99 ms)',
+    rows,
+    `${TOTAL} posts per row after a warm-up; the row is the round of median throughput (of ${ROUNDS}, alternating). "server" is fastify's onRequest → onResponse; "request → append" is parsing, auth, validation and the engine up to the backend append (includes any wait for a group commit in flight); "append → confirm" is the broker's publisher confirm; "append → read back" is the record arriving through this pod's own stream tail (read-your-writes); "settled → response" is the later of the two → the reply written. Request → append and settled → response are sampled only while one request is open. The raw rows are amqplib on the same broker, one message at a time, nothing else in the process.`,
+  );
 }
 
 if (AMQP !== '') {

@@ -4,6 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { StageSummary } from './stages.js';
+
+type Counts = { tails: number; records: number; firstOffset: number };
+interface Report {
+  readonly counts: Counts;
+  readonly stages?: StageSummary;
+}
 
 export interface ServerPorts {
   readonly restPort: number;
@@ -13,7 +20,9 @@ export interface ServerPorts {
 export interface RunningServer extends ServerPorts {
   stop(): Promise<void>;
   /** The bridge's backend read counters (bench/servers/bridge.ts answers SIGUSR1). */
-  counts(): Promise<{ tails: number; records: number; firstOffset: number }>;
+  counts(): Promise<Counts>;
+  /** Stage timings of queue writes since the last report (bridge with BENCH_STAGES=1; clears them). */
+  stages(): Promise<StageSummary | undefined>;
   /** Resident memory of the child in bytes (from /proc), or NaN. */
   rss(): Promise<number>;
   readonly child: ChildProcess;
@@ -26,10 +35,15 @@ export async function startServer(script: string, env: Record<string, string> = 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout! });
-  const countWaiters: ((c: { tails: number; records: number; firstOffset: number }) => void)[] = [];
+  const reportWaiters: ((r: Report) => void)[] = [];
   rl.on('line', (line) => {
-    if (line.startsWith('{"counts"')) countWaiters.shift()?.((JSON.parse(line) as { counts: { tails: number; records: number; firstOffset: number } }).counts);
+    if (line.startsWith('{"counts"')) reportWaiters.shift()?.(JSON.parse(line) as Report);
   });
+  const report = (): Promise<Report> =>
+    new Promise((resolve) => {
+      reportWaiters.push(resolve);
+      child.kill('SIGUSR1');
+    });
   const ports = await new Promise<ServerPorts>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 30_000);
     rl.on('line', (line) => {
@@ -48,11 +62,11 @@ export async function startServer(script: string, env: Record<string, string> = 
       child.kill('SIGTERM');
       await exited;
     },
-    counts() {
-      return new Promise((resolve) => {
-        countWaiters.push(resolve);
-        child.kill('SIGUSR1');
-      });
+    async counts() {
+      return (await report()).counts;
+    },
+    async stages() {
+      return (await report()).stages;
     },
     async rss() {
       const { readFile } = await import('node:fs/promises');

@@ -10,6 +10,8 @@ export interface LoadResult {
   readonly seconds: number;
   readonly perSecond: number;
   readonly errors: number;
+  /** Time of each measured request, from send to the end of the response (ms). */
+  readonly latenciesMs: readonly number[];
 }
 
 export interface RequestSpec {
@@ -56,13 +58,16 @@ export async function load(
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let issued = 0;
   let errors = 0;
+  let latencies: number[] = [];
   const run = async (until: number): Promise<void> => {
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (issued < until) {
           const i = issued++;
+          const t0 = process.hrtime.bigint();
           try {
             const r = await send(port, next(i), agent);
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
             if (r.status >= 400) errors++;
           } catch {
             errors++;
@@ -73,9 +78,10 @@ export async function load(
   };
   await run(warmup);
   errors = 0;
+  latencies = [];
   const started = process.hrtime.bigint();
   await run(warmup + total);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
-  return { requests: total, seconds, perSecond: total / seconds, errors };
+  return { requests: total, seconds, perSecond: total / seconds, errors, latenciesMs: latencies };
 }

@@ -24,9 +24,8 @@ export interface Row {
 
 /** Renders rows as a Markdown table (columns from the first row). */
 export function table(rows: readonly Row[]): string {
-  const first = rows[0];
-  if (first === undefined) return '';
-  const cols = Object.keys(first);
+  if (rows.length === 0) return '';
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]; // every row's columns, first seen first
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [
     line(cols),

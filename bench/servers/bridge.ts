@@ -10,6 +10,7 @@ import { buildApp } from '../../src/app.js';
 import { createBackend } from '../../src/backends/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Backend } from '../../src/core/ports.js';
+import { StageRecorder } from '../lib/stages.js';
 
 const config = loadConfig({
   env: { ...process.env, PORT: process.env['PORT'] ?? '0', WS_PORT: process.env['WS_PORT'] ?? '0', LOG_LEVEL: 'silent' },
@@ -31,10 +32,13 @@ backend.firstOffset = (log) => {
   counts.firstOffset++;
   return firstOffset(log);
 };
+const stages = process.env['BENCH_STAGES'] === '1' ? new StageRecorder() : undefined;
+stages?.wrap(backend);
 const app = buildApp(config, { backend });
+stages?.hook(app.http);
 const ports = await app.start();
 process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
-process.on('SIGUSR1', () => process.stdout.write(`${JSON.stringify({ counts })}\n`));
+process.on('SIGUSR1', () => process.stdout.write(`${JSON.stringify({ counts, stages: stages?.take() })}\n`));
 process.on('SIGTERM', () => {
   void app.close().finally(() => process.exit(0));
 });

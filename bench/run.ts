@@ -5,6 +5,8 @@
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
  *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq,
  *                                          # stages, and `many` (10,000 connections; not in the default set)
+ *                                          # and `fanout` (WS fan-out vs raw ws at 100/1,000/5,000 subscribers; not in
+ *                                          # the default set; BENCH_FANOUT_10K=1 adds 10,000)
  *
  * Where a bridge is compared with a baseline, they are measured in alternating rounds and
  * the median of the rounds is reported, so a noisy neighbour hits both sides alike.
@@ -16,6 +18,7 @@ import { startServer, type RunningServer } from './lib/child.js';
 import { sdkReattach } from './sdk.js';
 import { coalesceBurst } from './coalesce.js';
 import { manySubscribers } from './many.js';
+import { fanoutBench } from './fanout.js';
 import { manyQueues } from './queues.js';
 import { profilePosts, rawFloor } from './stages.js';
 import type { StageSummary } from './lib/stages.js';
@@ -158,6 +161,21 @@ if (ONLY.has('many')) {
 }
 
 // ── 3c. WS fan-out vs raw ws: saturation and latency at 100 / 1,000 / 5,000 subscribers (issue 11 §2) ──
+if (ONLY.has('fanout')) {
+  const sections = await fanoutBench({
+    targets: [
+      { name: 'bridge (memory)', script: BRIDGE, env: MEMORY_ENV, raw: false },
+      ...(AMQP === '' ? [] : [{ name: 'bridge (rabbitmq)', script: BRIDGE, env: RABBIT_ENV, raw: false }]),
+      { name: 'raw ws', script: here('./servers/fanout-raw.js'), env: MEMORY_ENV, raw: true },
+    ],
+    rounds: ROUNDS,
+    sizes: (process.env['BENCH_FANOUT_SIZES'] ?? '100,1000,5000').split(',').map(Number),
+    with10k: process.env['BENCH_FANOUT_10K'] === '1',
+    log: (line) => process.stderr.write(`fanout: ${line}\n`),
+  });
+  for (const s of sections) section(s.title, s.rows, s.note);
+}
+
 // ── 4. Reattach: replay time and broker reads during a storm ──────────────────────────────
 // ── Many queues on a RabbitMQ node of the benchmark's own (issue 11 §3) ──────────────────
 if (ONLY.has('queues')) {

@@ -1,6 +1,7 @@
 /**
  * Secret scrubbing for log lines and error messages.
  */
+import { splitAmqpUrls } from '../lib/amqp-urls.js';
 
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
@@ -15,8 +16,8 @@ export const REDACTED = '[REDACTED]';
  */
 export function redactUrl(url: string): string {
   // A cluster's list of URLs: each one.
-  const list = url.split(/,(?=\s*amqps?:\/\/)/);
-  if (list.length > 1) return list.map((u) => redactUrl(u.trim())).join(',');
+  const list = splitAmqpUrls(url);
+  if (list.length > 1) return list.map((u) => redactUrl(u)).join(',');
   let parsed: URL;
   try {
     parsed = new URL(url);

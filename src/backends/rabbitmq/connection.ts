@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { describe, isFatal } from './errors.js';
+import { splitAmqpUrls } from '../../lib/amqp-urls.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'failed' | 'closed';
 
@@ -61,14 +62,6 @@ function cancellableWait(ms: number): { promise: Promise<void>; cancel: () => vo
     timer = setTimeout(resolve, ms);
   });
   return { promise, cancel: () => clearTimeout(timer) };
-}
-
-/** `amqp://a:5672,amqp://b:5672` → both URLs (a cluster's nodes); one URL → itself. */
-export function splitUrls(text: string): string[] {
-  return text
-    .split(/,(?=\s*amqps?:\/\/)/)
-    .map((u) => u.trim())
-    .filter((u) => u !== '');
 }
 
 function withHeartbeat(url: string, seconds: number): string {
@@ -130,7 +123,7 @@ export class AmqpConnection {
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
-    this.#urls = splitUrls(opts.url).map((u) => withHeartbeat(u, opts.heartbeatSeconds));
+    this.#urls = splitAmqpUrls(opts.url).map((u) => withHeartbeat(u, opts.heartbeatSeconds));
   }
 
   get state(): ConnectionState {

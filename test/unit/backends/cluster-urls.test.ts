@@ -1,6 +1,6 @@
 /** A cluster's URL list (RABBITMQ_URL with commas), its redaction, and replicated streams. */
 import { describe, expect, it } from 'vitest';
-import { splitUrls } from '../../../src/backends/rabbitmq/connection.js';
+import { splitAmqpUrls as splitUrls } from '../../../src/lib/amqp-urls.js';
 import { streamArguments } from '../../../src/backends/rabbitmq/topology.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { redactUrl } from '../../../src/observability/redact.js';

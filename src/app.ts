@@ -238,7 +238,7 @@ class Application implements App {
         m.inc(WS_REQUESTS, labels);
         m.observe(WS_DURATION, labels, seconds);
       },
-      notification: (outcome) => m.inc(NOTIFICATIONS, { outcome }),
+      notification: (outcome, count) => m.inc(NOTIFICATIONS, { outcome }, count),
       slowClientCutOff: () => m.inc(SLOW_CLIENT_CUTOFFS),
       replay: (replayed, gap) => {
         m.inc(REPLAYS, { result: gap ? 'gap' : 'complete' });

@@ -134,6 +134,16 @@ export class CatalogState {
     return s !== undefined && alive(s, now) ? s : undefined;
   }
 
+  /** Whether each id is a live subscription of the queue at `now`: one lookup of the queue. */
+  liveCheck(project: string, queue: string, now: number): (id: string) => boolean {
+    const subs = this.#subscriptions.get(queueKey(project, queue))?.byId;
+    if (subs === undefined) return () => false;
+    return (id) => {
+      const s = subs.get(id);
+      return s !== undefined && alive(s, now);
+    };
+  }
+
   /**
    * The whole state as a JSON document (see catalog-snapshot.ts). Subscriptions that expired
    * more than the sweep margin before the latest event are left out: no later event can see

@@ -679,6 +679,10 @@ class Engine implements ZaqarEngine {
     return this.#catalog.subscription(project, queue, id, this.#clock()) !== undefined;
   }
 
+  liveSubscriptions(project: string, queue: string): (id: string) => boolean {
+    return this.#catalog.liveCheck(project, queue, this.#clock());
+  }
+
   async watch(project: string, queue: string, listener: NotificationListener): Promise<() => void> {
     return (await this.attach(project, queue, listener, 'next')).stop;
   }

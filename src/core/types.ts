@@ -229,6 +229,12 @@ export interface ZaqarService {
   deleteSubscription(ctx: RequestContext, queue: string, id: string): Promise<void>;
   /** True while the subscription exists and has not expired (used to stop WS delivery). */
   subscriptionAlive(project: string, queue: string, id: string): boolean;
+  /**
+   * {@link subscriptionAlive} for many ids at one moment (one fan-out): the queue's subscriptions
+   * are looked up once, the clock read once. Use the check right away; it does not follow later
+   * changes of the catalogue.
+   */
+  liveSubscriptions(project: string, queue: string): (id: string) => boolean;
   /** The queue's `_coalesce` rule for live WebSocket notifications, or null (synchronous). */
   coalescing(project: string, queue: string): CoalesceRule | null;
 

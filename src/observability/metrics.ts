@@ -130,8 +130,19 @@ export class Metrics {
   }
 }
 
+/**
+ * The key of a (metric, label set) in the synchronous value map. Counters are bumped on hot
+ * paths (every request), nearly always with no label or one: those keys are built without
+ * sorting or serializing; a name never contains `{` or `"` (Prometheus names), so they cannot
+ * collide with the JSON form used for several labels.
+ */
 function valueKey(name: string, labels: Labels): string {
-  return `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+  let only: string | undefined;
+  for (const k in labels) {
+    if (only !== undefined) return `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    only = k;
+  }
+  return only === undefined ? name : `${name}{${only}=${JSON.stringify(labels[only])}}`;
 }
 
 // ── The metrics of this service ──────────────────────────────────────────────────────

@@ -375,8 +375,13 @@ export function serviceContract(name: string, target: ContractTarget): void {
         await rejectsWith(s.updateSubscription(a, 'q', s2.id, { subscriber: 'http://h/1' }), 409);
         await s.confirmSubscription(a, 'q', s1.id, true);
         expect((await s.getSubscription(a, 'q', s1.id)).confirmed).toBe(true);
+        const before = s.liveSubscriptions(a.project, 'q');
+        expect([before(s1.id), before(s2.id), before('nope')]).toEqual([true, true, false]);
+        expect(s.liveSubscriptions(a.project, 'other')(s1.id)).toBe(false);
         clock.advance(60);
         expect(s.subscriptionAlive(a.project, 'q', s2.id)).toBe(false);
+        const after = s.liveSubscriptions(a.project, 'q');
+        expect([after(s1.id), after(s2.id)]).toEqual([true, false]);
         await rejectsWith(s.getSubscription(a, 'q', s2.id), 404, `Subscription ${s2.id} does not exist`);
         await s.deleteSubscription(a, 'q', s1.id);
         expect(await s.listSubscriptions(a, 'q', {})).toEqual([]);

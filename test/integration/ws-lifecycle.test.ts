@@ -22,7 +22,7 @@ function jittered(maxMs: number, fail: Partial<Record<keyof ZaqarService, Error>
         const value: unknown = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function') return value;
         const fn = value as (...args: unknown[]) => unknown;
-        if (prop === 'subscriptionAlive' || prop === 'healthy' || prop === 'coalescing') return fn.bind(target);
+        if (prop === 'subscriptionAlive' || prop === 'liveSubscriptions' || prop === 'healthy' || prop === 'coalescing') return fn.bind(target);
         return async (...args: unknown[]) => {
           await sleep(Math.random() * maxMs);
           const error = fail[prop as keyof ZaqarService];

@@ -62,7 +62,8 @@ export interface ConnectionOptions {
 export interface WsTelemetry {
   /** One request answered; `seconds` from decoding to the response being sent. */
   request(action: string, status: number, seconds: number): void;
-  notification(outcome: 'delivered' | 'dropped'): void;
+  /** `count` notifications delivered to (or dropped for) subscribers; reported once per fan-out. */
+  notification(outcome: 'delivered' | 'dropped', count: number): void;
   slowClientCutOff(): void;
   replay(replayed: number, gap: boolean): void;
   /** Websocket subscriptions delivering to connections: +1 attached, -1 stopped. */
@@ -163,7 +164,7 @@ export class Connection implements Session, NotificationSink {
     // messages coalesce (`_coalesce`): the replay is delivered whole.
     const coalescer = new Coalescer(
       () => service.coalescing(project, queue),
-      (n) => this.deliver(reattachEncoding(n)),
+      (n) => this.#deliverCounted(reattachEncoding(n)),
     );
     let live = false;
     const listener = (n: Notification): void => {
@@ -173,7 +174,7 @@ export class Connection implements Session, NotificationSink {
         return;
       }
       if (live) coalescer.push(n);
-      else this.deliver(reattachEncoding(n));
+      else this.#deliverCounted(reattachEncoding(n));
     };
     this.#notifyBinary = binary;
     const result = await service.attach(project, queue, listener, start);
@@ -191,20 +192,23 @@ export class Connection implements Session, NotificationSink {
   }
 
   /** {@link NotificationSink.deliver}. */
-  deliver(n: EncodedNotification): void {
-    if (this.#silenced) {
-      this.#telemetry?.notification('dropped');
-      return;
-    }
-    this.#telemetry?.notification('delivered');
+  deliver(n: EncodedNotification): boolean {
+    if (this.#silenced) return false;
     const data = n.data(this.#notifyBinary);
     if (!this.#busy) {
       this.#send(data, this.#notifyBinary);
-      return;
+      return true;
     }
     this.#deferred.push(data);
     this.#deferredBytes += data.length;
     this.#checkBackpressure(data.length);
+    return true;
+  }
+
+  /** A delivery of this connection's own (reattach), counted here rather than by the hub. */
+  #deliverCounted(n: EncodedNotification): void {
+    const delivered = this.deliver(n); // not inside `?.(…)`: no telemetry must still deliver
+    this.#telemetry?.notification(delivered ? 'delivered' : 'dropped', 1);
   }
 
   #enqueue(data: Buffer, isBinary: boolean): void {

@@ -45,7 +45,13 @@ export function reattachEncoding(n: Notification): EncodedNotification {
 
 /** Where a subscription's notifications go (a connection). */
 export interface NotificationSink {
-  deliver(n: EncodedNotification): void;
+  /** False when the sink dropped it (a connection that is closing). */
+  deliver(n: EncodedNotification): boolean;
+}
+
+/** What the hub reports for metrics: deliveries per fan-out, counted. */
+export interface FanOutTelemetry {
+  notification(outcome: 'delivered' | 'dropped', count: number): void;
 }
 
 interface Subscriber {
@@ -69,10 +75,12 @@ export class NotificationHub {
   readonly #watches = new Map<string, Watch>();
   readonly #service: ZaqarService;
   readonly #logger: Logger;
+  readonly #telemetry: FanOutTelemetry | undefined;
 
-  constructor(service: ZaqarService, logger: Logger) {
+  constructor(service: ZaqarService, logger: Logger, telemetry?: FanOutTelemetry) {
     this.#service = service;
     this.#logger = logger;
+    this.#telemetry = telemetry;
   }
 
   /**
@@ -148,19 +156,27 @@ export class NotificationHub {
 
   #fanOut(watch: Watch, n: Notification): void {
     const encoded = new EncodedNotification(n);
+    // Per delivery only a map lookup and the write: liveness is read once for the fan-out, and
+    // the metrics are counted here and reported once.
+    const alive = this.#service.liveSubscriptions(n.project, n.queue);
+    let delivered = 0;
+    let dropped = 0;
     for (const sub of watch.subscribers) {
       // Project isolation is the key of the watch; checking again costs nothing.
       if (n.project !== sub.project || n.queue !== sub.queue) continue;
-      if (!this.#service.subscriptionAlive(sub.project, sub.queue, sub.id)) {
+      if (!alive(sub.id)) {
         watch.subscribers.delete(sub);
         continue;
       }
       try {
-        sub.sink.deliver(encoded);
+        if (sub.sink.deliver(encoded)) delivered++;
+        else dropped++;
       } catch (e: unknown) {
         this.#logger.error({ err: e, subscription: sub.id }, 'ws: notification delivery failed');
       }
     }
+    if (delivered > 0) this.#telemetry?.notification('delivered', delivered);
+    if (dropped > 0) this.#telemetry?.notification('dropped', dropped);
     // Not from inside the service's listener call: stop an idle watch right after it.
     if (watch.subscribers.size === 0) queueMicrotask(() => this.#stopIfIdle(watch));
   }

@@ -89,7 +89,7 @@ export function createWsServer(deps: WsDeps): WsServer {
     ...(deps.auth !== undefined ? { auth: deps.auth } : {}),
     ...(deps.signedUrlKey !== undefined ? { signedUrlKey: deps.signedUrlKey } : {}),
   };
-  const hub = new NotificationHub(deps.service, log);
+  const hub = new NotificationHub(deps.service, log, deps.telemetry);
   const heartbeat = new Heartbeat(deps.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
   const open = new Set<Connection>();
   const finishing = new Set<Promise<void>>();

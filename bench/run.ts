@@ -166,6 +166,8 @@ if (ONLY.has('fanout')) {
     targets: [
       { name: 'bridge (memory)', script: BRIDGE, env: MEMORY_ENV, raw: false },
       ...(AMQP === '' ? [] : [{ name: 'bridge (rabbitmq)', script: BRIDGE, env: RABBIT_ENV, raw: false }]),
+      // BENCH_BEFORE: another build's bench/servers/bridge.js, for a before/after in the same run.
+      ...(process.env['BENCH_BEFORE'] === undefined ? [] : [{ name: 'before: bridge (memory)', script: process.env['BENCH_BEFORE'], env: MEMORY_ENV, raw: false }]),
       { name: 'raw ws', script: here('./servers/fanout-raw.js'), env: MEMORY_ENV, raw: true },
     ],
     rounds: ROUNDS,
@@ -346,17 +348,24 @@ if (ONLY.has('stages') && AMQP !== '') {
   // BENCH_BEFORE: the bench/servers/bridge.js of another build (e.g. a worktree of an earlier
   // commit), profiled in the same run for a before/after comparison.
   const BEFORE = process.env['BENCH_BEFORE'] ?? '';
+  // The before/after pair runs without stage timing on both sides (an earlier build has none).
+  const STAGES_ON = { BENCH_STAGES: '1' };
   const targets: [string, string, Record<string, string>][] = [
-    ['bridge (rabbitmq)', BRIDGE, RABBIT_ENV],
-    ...(BEFORE === '' ? [] : [['before: bridge (rabbitmq)', BEFORE, RABBIT_ENV] as [string, string, Record<string, string>]]),
-    ['bridge (memory)', BRIDGE, MEMORY_ENV],
+    ['bridge (rabbitmq)', BRIDGE, { ...RABBIT_ENV, ...STAGES_ON }],
+    ...(BEFORE === ''
+      ? []
+      : ([
+          ['this build: bridge (rabbitmq), no stage timing', BRIDGE, RABBIT_ENV],
+          ['before: bridge (rabbitmq), no stage timing', BEFORE, RABBIT_ENV],
+        ] as [string, string, Record<string, string>][])),
+    ['bridge (memory)', BRIDGE, { ...MEMORY_ENV, ...STAGES_ON }],
   ];
   const cases = targets.flatMap(([name, script, env]) => [1, 16, 64].map((clients) => ({ label: `${name}, ${clients} client${clients === 1 ? '' : 's'}`, script, env, clients })));
   const samples = await rounds(
     cases.map((c) => c.label),
     (label) => {
       const c = cases.find((x) => x.label === label) ?? cases[0]!;
-      return withServer(c.script, { ...c.env, BENCH_STAGES: '1' }, (s) => profilePosts(s, `st${c.clients}${Date.now() % 100000}`, TOTAL, c.clients));
+      return withServer(c.script, c.env, (s) => profilePosts(s, `st${c.clients}${Date.now() % 100000}`, Math.max(TOTAL, 100 * c.clients), c.clients));
     },
   );
   for (const [label, profiles] of samples) {
@@ -381,7 +390,7 @@ if (ONLY.has('stages') && AMQP !== '') {
   section(
     'Where a single REST post\'s time goes (1 message per post; stage cells are p50 / p99 ms)',
     rows,
-    `${TOTAL} posts per row after a warm-up; the row is the round of median throughput (of ${ROUNDS}, alternating). "server" is fastify's onRequest → onResponse; "request → append" is parsing, auth, validation and the engine up to the backend append (includes any wait for a group commit in flight); "append → confirm" is the broker's publisher confirm; "append → read back" is the record arriving through this pod's own stream tail (read-your-writes); "settled → response" is the later of the two → the reply written. Request → append and settled → response are sampled only while one request is open. The raw rows are amqplib on the same broker, one message at a time, nothing else in the process.`,
+    `${TOTAL} posts per row (100 per client with more clients) after a warm-up; the row is the round of median throughput (of ${ROUNDS}, alternating). "server" is fastify's onRequest → onResponse; "request → append" is parsing, auth, validation and the engine up to the backend append (includes any wait for a group commit in flight); "append → confirm" is the broker's publisher confirm; "append → read back" is the record arriving through this pod's own stream tail (read-your-writes); "settled → response" is the later of the two → the reply written. Request → append and settled → response are sampled only while one request is open. The raw rows are amqplib on the same broker, one message at a time, nothing else in the process.`,
   );
 }
 

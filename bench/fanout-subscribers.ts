@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { closeAll } from './scenarios.js';
 
 export type ToSubscribers =
   | { readonly op: 'grow'; readonly count: number; readonly port: number; readonly queue: string }
@@ -96,20 +97,6 @@ async function grow(count: number, port: number, queue: string): Promise<void> {
   );
 }
 
-async function closeAll(): Promise<void> {
-  await Promise.all(
-    sockets.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (s.readyState === WebSocket.CLOSED) resolve();
-          else {
-            s.once('close', () => resolve());
-            s.close();
-          }
-        }),
-    ),
-  );
-}
 
 process.on('message', (m: ToSubscribers) => {
   void (async () => {
@@ -135,7 +122,7 @@ process.on('message', (m: ToSubscribers) => {
         samples = [];
         break;
       case 'close':
-        await closeAll();
+        await closeAll(sockets);
         reply({ op: 'closed' });
         process.disconnect();
         break;

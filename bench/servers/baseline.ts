@@ -4,10 +4,9 @@
  * to every socket. The bridge's numbers are reported as ratios to these.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { serveRaw } from './serve.js';
 
 const messages: { id: string; body: unknown; ttl: number }[] = [];
 const sockets = new Set<WebSocket>();
@@ -33,21 +32,7 @@ app.get<{ Params: { q: string } }>('/v2/queues/:q/messages', async (req) => ({
   links: [],
 }));
 
-await app.listen({ port: 0, host: '127.0.0.1' });
-const http = createServer();
-const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-wss.on('connection', (s) => {
-  sockets.add(s);
-  s.on('close', () => sockets.delete(s));
+await serveRaw(app, sockets, (s) => {
   // Answer any request frame with a 201, so subscribe round trips cost the same shape.
   s.on('message', () => s.send(JSON.stringify({ request: {}, body: {}, headers: { status: 201 } })));
 });
-await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
-process.on('SIGTERM', () => {
-  for (const s of sockets) s.terminate();
-  void Promise.all([app.close(), new Promise((r) => http.close(r))]).finally(() => process.exit(0));
-});
-const restPort = (app.server.address() as AddressInfo).port;
-const wsPort = (http.address() as AddressInfo).port;
-process.stdout.write(`${JSON.stringify({ ready: true, restPort, wsPort })}\n`);

@@ -9,10 +9,9 @@
  * run the same queue_create / subscription_create round trips as against the bridge.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { serveRaw } from './serve.js';
 
 const sockets = new Set<WebSocket>();
 const app = Fastify({ logger: false });
@@ -29,20 +28,6 @@ app.post<{ Params: { q: string }; Body: { messages: { body: unknown; ttl?: numbe
   return reply.code(201).send({ resources: ids.map((id) => `/v2/queues/${req.params.q}/messages/${id}`) });
 });
 
-await app.listen({ port: 0, host: '127.0.0.1' });
-const http = createServer();
-const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-wss.on('connection', (s) => {
-  sockets.add(s);
-  s.on('close', () => sockets.delete(s));
+await serveRaw(app, sockets, (s) => {
   s.on('message', () => s.send(ok));
 });
-await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
-process.on('SIGTERM', () => {
-  for (const s of sockets) s.terminate();
-  void Promise.all([app.close(), new Promise((r) => http.close(r))]).finally(() => process.exit(0));
-});
-const restPort = (app.server.address() as AddressInfo).port;
-const wsPort = (http.address() as AddressInfo).port;
-process.stdout.write(`${JSON.stringify({ ready: true, restPort, wsPort })}\n`);

@@ -3,11 +3,10 @@
  * a queue with 100 WebSocket subscribers, with and without a 250 ms window on `/value`. Counts
  * the notifications the subscribers receive and the server's CPU time (from /proc) for the burst.
  */
-import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { send } from './lib/http-load.js';
-import type { RunningServer } from './lib/child.js';
+import { cpuSeconds, type RunningServer } from './lib/child.js';
 import { closeAll, openSubscribers } from './scenarios.js';
 
 const HEADERS = { 'Client-ID': randomUUID(), 'X-Project-ID': 'bench' };
@@ -19,11 +18,9 @@ export interface CoalesceResult {
   readonly seconds: number;
 }
 
-/** utime + stime of a process, ms (clock ticks of 10 ms). */
+/** utime + stime of a process, ms. */
 async function cpuMs(pid: number | undefined): Promise<number> {
-  const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return (await cpuSeconds(pid)) * 1000;
 }
 
 export async function coalesceBurst(server: RunningServer, coalesce: boolean, events = 10_000, subscribers = 100): Promise<CoalesceResult> {

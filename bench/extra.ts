@@ -5,7 +5,7 @@
  * the post path.
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'amqplib';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import WebSocket from 'ws';
 import { requestGc, type RunningServer } from './lib/child.js';
 import { load, send } from './lib/http-load.js';
@@ -14,19 +14,28 @@ import { closeAll, workflowBody } from './scenarios.js';
 
 const HEADERS = { 'Client-ID': randomUUID(), 'X-Project-ID': 'bench' };
 
+/** A connection, a confirm channel and a fresh stream on it, for the raw amqplib baselines. */
+export async function openRawStream(url: string, label: string): Promise<{ conn: ChannelModel; ch: ConfirmChannel; stream: string }> {
+  const conn = await connect(url);
+  const ch = await conn.createConfirmChannel();
+  const stream = `bench.${label}.${randomUUID().slice(0, 8)}`;
+  await ch.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+  await new Promise((r) => setTimeout(r, 300)); // a brand-new 3.10 stream needs a moment (see backend)
+  return { conn, ch, stream };
+}
+
+/** A record the size and shape of a bridge post event of one workflow message. */
+export function postEventBytes(id: string): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'post', rid: id, at: Date.now(), clientId: id, messages: [{ id, body: workflowBody(0), ttl: 3600, delay: 0 }] }));
+}
+
 /**
  * Raw amqplib: persistent messages of the same size as a bridge post event, published with
  * confirms to a stream, keeping `inFlight` unconfirmed (16 = the HTTP benchmark's concurrency).
  */
 export async function rawStreamPublish(url: string, total: number, inFlight: number): Promise<number> {
-  const conn = await connect(url);
-  const ch = await conn.createConfirmChannel();
-  const stream = `bench.raw.${randomUUID().slice(0, 8)}`;
-  await ch.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream' } });
-  await new Promise((r) => setTimeout(r, 300)); // a brand-new 3.10 stream needs a moment (see backend)
-  const payload = Buffer.from(
-    JSON.stringify({ type: 'post', rid: randomUUID(), at: Date.now(), clientId: randomUUID(), messages: [{ id: randomUUID(), body: workflowBody(0), ttl: 3600, delay: 0 }] }),
-  );
+  const { conn, ch, stream } = await openRawStream(url, 'raw');
+  const payload = postEventBytes(randomUUID());
   let sent = 0;
   let done = 0;
   const started = process.hrtime.bigint();

@@ -28,12 +28,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { FromSubscribers, ToSubscribers } from './fanout-subscribers.js';
-import { requestGc, startServer, type RunningServer } from './lib/child.js';
+import { cpuSeconds, requestGc, startServer, type RunningServer } from './lib/child.js';
 import { send } from './lib/http-load.js';
 import { fmt, median, percentile, type Row } from './lib/stats.js';
 import { workflowBody } from './scenarios.js';
@@ -97,12 +96,6 @@ interface RoundResult {
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** utime + stime of a process, seconds (clock ticks of 10 ms). */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** The subscriber processes (bench/fanout-subscribers.ts) and their sockets. */
 class Subscribers {

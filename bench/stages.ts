@@ -5,7 +5,7 @@
  * consumer (what read-your-writes costs at the least).
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'amqplib';
+import { openRawStream, postEventBytes } from './extra.js';
 import type { RunningServer } from './lib/child.js';
 import { load } from './lib/http-load.js';
 import type { StageSummary } from './lib/stages.js';
@@ -51,12 +51,8 @@ export interface RawFloor {
 
 /** Raw amqplib on the same broker: one message at a time to a stream with a live consumer. */
 export async function rawFloor(url: string, total: number): Promise<RawFloor> {
-  const conn = await connect(url);
-  const pub = await conn.createConfirmChannel();
+  const { conn, ch: pub, stream } = await openRawStream(url, 'floor');
   const sub = await conn.createChannel();
-  const stream = `bench.floor.${randomUUID().slice(0, 8)}`;
-  await pub.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream' } });
-  await new Promise((r) => setTimeout(r, 300)); // a brand-new stream needs a moment (see backend)
   await sub.prefetch(256, false);
   const delivered = new Map<string, () => void>();
   let unacked = 0;
@@ -72,8 +68,6 @@ export async function rawFloor(url: string, total: number): Promise<RawFloor> {
     },
     { noAck: false, arguments: { 'x-stream-offset': 'next' } },
   );
-  const body = (id: string): Buffer =>
-    Buffer.from(JSON.stringify({ type: 'post', rid: id, at: Date.now(), clientId: id, messages: [{ id, body: workflowBody(0), ttl: 3600, delay: 0 }] }));
   const confirm: number[] = [];
   const readBack: number[] = [];
   const both: number[] = [];
@@ -83,7 +77,7 @@ export async function rawFloor(url: string, total: number): Promise<RawFloor> {
     const t0 = process.hrtime.bigint();
     const back = new Promise<void>((resolve) => delivered.set(id, () => (readBack.push(ms(t0)), resolve())));
     const confirmed = new Promise<void>((resolve, reject) =>
-      pub.sendToQueue(stream, body(id), { persistent: true, messageId: id }, (err) => {
+      pub.sendToQueue(stream, postEventBytes(id), { persistent: true, messageId: id }, (err) => {
         if (err !== null && err !== undefined) reject(err instanceof Error ? err : new Error(String(err)));
         confirm.push(ms(t0));
         resolve();

@@ -28,6 +28,14 @@ export interface RunningServer extends ServerPorts {
   readonly child: ChildProcess;
 }
 
+/** utime + stime of a process, seconds (from /proc; clock ticks of 10 ms). */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export async function startServer(script: string, env: Record<string, string> = {}): Promise<RunningServer> {
   const extra = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, ['--expose-gc', ...extra, script], {

@@ -137,12 +137,11 @@ export class Metrics {
  * collide with the JSON form used for several labels.
  */
 function valueKey(name: string, labels: Labels): string {
-  let only: string | undefined;
-  for (const k in labels) {
-    if (only !== undefined) return `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
-    only = k;
-  }
-  return only === undefined ? name : `${name}{${only}=${JSON.stringify(labels[only])}}`;
+  const keys = Object.keys(labels);
+  const [only] = keys;
+  if (only === undefined) return name;
+  if (keys.length === 1) return `${name}{${only}=${JSON.stringify(labels[only])}}`;
+  return `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
 }
 
 // ── The metrics of this service ──────────────────────────────────────────────────────

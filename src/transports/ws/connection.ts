@@ -16,7 +16,7 @@ import { AUTH_ECHO, NULL_ECHO, protocolError, responseFrame, unexpectedError } f
 import type { HandlerDeps, Session } from './handlers/index.js';
 import type { AttachResult, AttachStart, Json, Notification } from '../../core/types.js';
 import { Coalescer } from './coalescer.js';
-import { reattachEncoding, type EncodedNotification, type NotificationHub, type NotificationSink } from './notifications.js';
+import { reattachEncoding, type EncodedNotification, type FanOutTelemetry, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest, type ValidRequest } from './request.js';
 
 /** Requests queued on one connection before it stops reading from the socket. */
@@ -59,11 +59,9 @@ export interface ConnectionOptions {
 }
 
 /** What a connection reports for metrics (the composition root counts it). */
-export interface WsTelemetry {
+export interface WsTelemetry extends FanOutTelemetry {
   /** One request answered; `seconds` from decoding to the response being sent. */
   request(action: string, status: number, seconds: number): void;
-  /** `count` notifications delivered to (or dropped for) subscribers; reported once per fan-out. */
-  notification(outcome: 'delivered' | 'dropped', count: number): void;
   slowClientCutOff(): void;
   replay(replayed: number, gap: boolean): void;
   /** Websocket subscriptions delivering to connections: +1 attached, -1 stopped. */

@@ -49,8 +49,9 @@ export interface NotificationSink {
   deliver(n: EncodedNotification): boolean;
 }
 
-/** What the hub reports for metrics: deliveries per fan-out, counted. */
+/** What the hub reports for metrics (part of the WS server's telemetry). */
 export interface FanOutTelemetry {
+  /** `count` notifications delivered to (or dropped for) subscribers; reported once per fan-out. */
   notification(outcome: 'delivered' | 'dropped', count: number): void;
 }
 

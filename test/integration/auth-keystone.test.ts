@@ -2,13 +2,16 @@
  * AUTH_STRATEGY=keystone against a real Keystone (test/fixtures/keystone.ts): tokens of two
  * projects and an admin, project from the token, every REST route and WebSocket action refused
  * across projects (enumerated from the route table and the action list), admin-only routes,
- * revocation within the cache TTL, token expiry (4003), Keystone down → 503.
+ * revocation within the cache TTL, token expiry (4003), Keystone down → 503, and the bridge's
+ * own service token (seen through a recording proxy): obtained again when Keystone refuses it,
+ * renewed before it expires.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/transports/ws/actions.js';
 import { resourcesOf } from '../../src/transports/http/routing.js';
 import { call, Peer, startAuthApp, type AuthApp } from '../fixtures/auth-app.js';
 import { runScript, zaqarclientUnavailable } from '../fixtures/zaqarclient/python.js';
+import { HttpRecorder } from '../fixtures/http-recorder.js';
 import { ADMIN_PASSWORD, Keystone, keystoneAvailable, type User } from '../fixtures/keystone.js';
 
 /** keystone.conf [token] expiration: short, so one test sees a token expire. */
@@ -143,6 +146,56 @@ describe.runIf(keystoneAvailable())('keystone strategy (real Keystone)', () => {
     const ok = await c.send('authenticate', { 'X-Auth-Token': await tokenOf(bob), 'X-Project-ID': bob.projectId });
     expect(ok.headers?.status).toBe(200);
     expect(await c.closed).toEqual({ code: 4003, reason: 'Authentication expired.' });
+  }, 30_000);
+
+  it('obtains a new service token when Keystone refuses its own, and renews it before it expires', async () => {
+    // The bridge talks to Keystone through a recorder, so the test sees its service tokens.
+    const rec = await HttpRecorder.start(ks.url.replace(/\/v3$/, ''));
+    const app = await startAuthApp({
+      strategy: 'keystone',
+      keystoneUrl: `${rec.origin}/v3`,
+      keystoneUsername: 'admin',
+      keystonePassword: ADMIN_PASSWORD,
+      keystoneProjectName: 'admin',
+      cacheTtlSeconds: 1,
+    });
+    const tokens = '/v3/auth/tokens';
+    const issued = (): (string | undefined)[] =>
+      rec.exchanges.filter((e) => e.method === 'POST' && e.path === tokens && e.status === 201).map((e) => e.responseHeaders['x-subject-token']);
+    const validations = (): { service: string | undefined; status: number }[] =>
+      rec.exchanges.filter((e) => e.method === 'GET' && e.path === tokens).map((e) => ({ service: e.requestHeaders['x-auth-token'], status: e.status }));
+    // Each call carries a token the bridge has not seen, so each one is validated.
+    const listWithFreshToken = async (): Promise<number> =>
+      (await call(app.rest, 'GET', '/v2/queues', { 'x-auth-token': await tokenOf(alice) })).status;
+    try {
+      expect(await listWithFreshToken()).toBe(200);
+      const [s1] = issued();
+      expect(issued()).toHaveLength(1);
+      expect(validations()).toEqual([{ service: s1, status: 200 }]);
+
+      await ks.revoke(s1 ?? '');
+      expect(await listWithFreshToken()).toBe(200);
+      const [, s2] = issued();
+      expect(issued()).toHaveLength(2);
+      expect(s2).not.toBe(s1);
+      // Refused once with the revoked token, then asked again with the new one.
+      expect(validations()).toEqual([
+        { service: s1, status: 200 },
+        { service: s1, status: 401 },
+        { service: s2, status: 200 },
+      ]);
+
+      // Keystone's tokens live TOKEN_SECONDS here; the bridge renews half-way through one that
+      // short, so 7 s later s2 is still valid and yet no longer used.
+      await new Promise((r) => setTimeout(r, 7_000));
+      expect(await listWithFreshToken()).toBe(200);
+      const s3 = issued()[2];
+      expect(issued()).toHaveLength(3);
+      expect(validations().slice(3)).toEqual([{ service: s3, status: 200 }]);
+    } finally {
+      await app.app.close();
+      await rec.stop();
+    }
   }, 30_000);
 
   it('answers 503 quickly when Keystone is unreachable, never allow', async () => {

@@ -47,7 +47,7 @@ import {
 } from './observability/index.js';
 import { SubscriberGuard } from './notifications/subscriber-guard.js';
 import { WebhookDispatcher } from './notifications/index.js';
-import { createAuthenticator } from './auth/index.js';
+import { createAuthenticator, type Authenticator } from './auth/index.js';
 import { createHttpServer } from './transports/http/index.js';
 import { parseCorsOrigins } from './transports/http/cors.js';
 import { registerUiRoutes } from './transports/http/ui-routes.js';
@@ -69,6 +69,12 @@ export interface AppOverrides {
   readonly schemas?: MessageValidator & SchemaCatalog;
   /** Node/process default metrics in this app's registry; default true. */
   readonly defaultMetrics?: boolean;
+  /**
+   * Token verification used instead of the one `config.auth` selects (an embedder's own, or
+   * the wire-compatibility test's stand-in for keystonemiddleware). The rules stay the
+   * transports': the project and roles come from what it returns.
+   */
+  readonly authenticator?: Authenticator;
 }
 
 /** A built application. */
@@ -180,7 +186,7 @@ class Application implements App {
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
     // `config.auth` is absent only in configs built by hand (tests): noauth.
-    const auth = config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger);
+    const auth = overrides.authenticator ?? (config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger));
     const authDeps = auth === undefined ? {} : { auth };
     const signedUrlKey = config.auth?.signedUrlKey;
     const corsOrigins = parseCorsOrigins(config.server.corsOrigins);

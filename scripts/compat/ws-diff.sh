@@ -2,7 +2,9 @@
 # Diff our WebSocket API against the stored captures of real Zaqar 15.0.0.
 #
 # Usage: scripts/compat/ws-diff.sh [options] WS_PORT REST_PORT [PART...]
-#   PART     ws | roundtrip | all   (default: ws roundtrip)
+#   PART     ws | roundtrip | auth | roundtrip-auth | all   (default and all: ws roundtrip)
+#            auth, roundtrip-auth: the bridge must authenticate with the captures' token
+#            backend (`good-<secs>` tokens of project proj-auth; ws-compat.test.ts builds one)
 #   --host H        WebSocket host of the running bridge (default 127.0.0.1)
 #   --rest-host H   its REST host, used once by ws_capture.py (default: --host)
 #   --raw           only normalize.sh, without the compat filter below
@@ -30,7 +32,7 @@ set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 host=127.0.0.1 rest_host='' raw=0 out='' ws_port='' rest_port='' parts=()
 while [ $# -gt 0 ]; do
@@ -78,6 +80,12 @@ for part in "${parts[@]}"; do
     roundtrip)
       capture ws_roundtrip.py roundtrip.md --host "$host" "$ws_port"
       compare roundtrip "$captures/websocket-roundtrip-noauth.md" "$out/roundtrip.md" ;;
+    auth)
+      capture ws_auth_capture.py auth.md --host "$host" "$ws_port"
+      compare auth "$captures/websocket-auth-transcript.md" "$out/auth.md" ;;
+    roundtrip-auth)
+      capture ws_roundtrip.py roundtrip-auth.md --host "$host" "$ws_port" good-3600
+      compare roundtrip-auth "$captures/websocket-roundtrip-auth.md" "$out/roundtrip-auth.md" ;;
     *) echo "unknown part $part" >&2; usage ;;
   esac
 done

@@ -6,7 +6,10 @@
  * checked-in list of accepted differences (`test/fixtures/compat/ws-expected.diff`,
  * `ws-roundtrip-expected.diff`, explained in docs/compatibility.md, "WebSocket"): a new
  * difference fails, and so does a fixed one, until the fixture is regenerated
- * (`UPDATE_COMPAT_FIXTURES=1`).
+ * (`UPDATE_COMPAT_FIXTURES=1`). The authentication captures (`ws_auth_capture.py`, and
+ * `ws_roundtrip.py` with a token) run against an app whose tokens are checked by the same
+ * stand-in for keystonemiddleware the real server had when they were captured
+ * (test/fixtures/compat/fake-keystone.ts).
  *
  * The app gets sequential ids: `subscription_list` is ordered by subscription id (as on real
  * Zaqar's redis backend), so with random ids the order of two subscriptions would change
@@ -19,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
+import { fakeKeystone } from '../fixtures/compat/fake-keystone.js';
 import { sequentialIds } from '../fixtures/ws-harness.js';
 import { PYTHON } from '../fixtures/zaqarclient/python.js';
 
@@ -98,12 +102,41 @@ describe.skipIf(noTools !== null)('WebSocket wire compatibility with the real Za
     const files = [
       'capture-tools/ws_capture.py',
       'capture-tools/ws_roundtrip.py',
+      'capture-tools/ws_auth_capture.py',
       'capture-tools/wslib.py',
       'captures/websocket-transcript.md',
       'captures/websocket-roundtrip-noauth.md',
+      'captures/websocket-auth-transcript.md',
+      'captures/websocket-roundtrip-auth.md',
     ];
     for (const f of files) {
       expect(readFileSync(`${VENDORED}/${f}`, 'utf8'), f).toBe(readFileSync(`${SHARED}/${f}`, 'utf8'));
     }
   });
+});
+
+describe.skipIf(noTools !== null)('WebSocket authentication: wire compatibility with the real Zaqar captures', { timeout: 60_000 }, () => {
+  let app: App;
+  let wsPort: number;
+  let restPort: number;
+
+  beforeAll(async () => {
+    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
+    app = buildApp(config, { logger: createLogger({ level: 'silent' }), ids: sequentialIds(), authenticator: fakeKeystone() });
+    const ports = await app.start();
+    wsPort = ports.wsPort;
+    restPort = ports.restPort;
+  }, 30_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('ws_auth_capture.py: only the accepted differences', async () => {
+    expectFixture('ws-auth', await wsDiff(wsPort, restPort, 'auth'));
+  }, 30_000);
+
+  it('ws_roundtrip.py with a token: only the accepted differences', async () => {
+    expectFixture('ws-roundtrip-auth', await wsDiff(wsPort, restPort, 'roundtrip-auth'));
+  }, 30_000);
 });

@@ -41,7 +41,7 @@ const HEADERS = { 'Client-ID': randomUUID(), 'X-Project-ID': 'bench' };
 /** Messages posted but not yet received by every subscriber, during saturation. */
 const WINDOW = Number(process.env['BENCH_FANOUT_WINDOW'] ?? 16);
 /** POSTs in flight at once during saturation. */
-const POSTERS = 4;
+const POSTERS = Number(process.env['BENCH_FANOUT_POSTERS'] ?? WINDOW);
 const SAT_SECONDS = Number(process.env['BENCH_FANOUT_SECONDS'] ?? 4);
 const WARM_SECONDS = 1.5;
 /** Subscriber processes the sockets are spread over. */

@@ -8,8 +8,16 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-/** Serves `app` and the ws server; `sockets` is kept as the set of open sockets. */
-export async function serveRaw(app: FastifyInstance, sockets: Set<WebSocket>, onConnection: (s: WebSocket) => void): Promise<void> {
+/**
+ * Serves `app` and the ws server; `sockets` is kept as the set of open sockets. `onClose` runs
+ * at SIGTERM after both servers closed, before the process exits.
+ */
+export async function serveRaw(
+  app: FastifyInstance,
+  sockets: Set<WebSocket>,
+  onConnection: (s: WebSocket) => void,
+  onClose: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const http = createServer();
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
@@ -22,7 +30,9 @@ export async function serveRaw(app: FastifyInstance, sockets: Set<WebSocket>, on
   process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
   process.on('SIGTERM', () => {
     for (const s of sockets) s.terminate();
-    void Promise.all([app.close(), new Promise((r) => http.close(r))]).finally(() => process.exit(0));
+    void Promise.all([app.close(), new Promise((r) => http.close(r))])
+      .then(onClose)
+      .finally(() => process.exit(0));
   });
   const restPort = (app.server.address() as AddressInfo).port;
   const wsPort = (http.address() as AddressInfo).port;

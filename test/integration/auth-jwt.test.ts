@@ -193,6 +193,23 @@ describe('jwt over WebSocket', () => {
     }
   });
 
+  it('ignores a token on the upgrade request, as Zaqar does: only the authenticate frame authenticates', async () => {
+    // Real Zaqar 15 (fake-Keystone WS server) answers this queue_list with the same 403 for a
+    // good token in either header of the upgrade.
+    const token = await sign(k1);
+    for (const headers of [{ 'x-auth-token': token }, { authorization: `Bearer ${token}` }]) {
+      const c = await Peer.open(t.ws, headers);
+      try {
+        const pre = await c.send('queue_list', { 'X-Project-ID': 'p1' });
+        expect({ status: pre.headers?.status, body: pre.body }).toEqual({ status: 403, body: { error: 'Not authentified.' } });
+        expect((await c.send('authenticate', { 'X-Project-ID': 'p1', 'X-Auth-Token': token })).headers?.status).toBe(200);
+        expect((await c.send('queue_list', { 'X-Project-ID': 'p1' })).headers?.status).toBe(200);
+      } finally {
+        c.close();
+      }
+    }
+  });
+
   it('closes with 4003 "Authentication expired." when the token expires', async () => {
     const c = await Peer.open(t.ws);
     const ok = await c.send('authenticate', { 'X-Project-ID': 'p1', 'X-Auth-Token': await sign(k1, { exp: Math.floor(Date.now() / 1000) + 2 }) });

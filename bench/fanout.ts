@@ -2,7 +2,8 @@
  * WebSocket fan-out (issue 11 §2, and the raw-ws baseline of §4): one queue, N subscribers,
  * the bridge (memory backend, and RabbitMQ when RABBITMQ_URL is set) against a raw `ws` server
  * that serializes each message once and writes the same buffer to every socket
- * (bench/servers/fanout-raw.ts). Measured in alternating rounds, one server per target and
+ * (bench/servers/fanout-raw.ts), and with RABBITMQ_URL also against the same fan-out through
+ * one stream (bench/servers/fanout-raw-rabbitmq.ts). Measured in alternating rounds, one server per target and
  * round, growing the same set of subscribers:
  *
  *   100 subscribers    saturation, then post → notify latency at 200 posts/s

@@ -19,7 +19,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type AppOverrides } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { fakeKeystone } from '../fixtures/compat/fake-keystone.js';
@@ -72,32 +72,48 @@ function expectFixture(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
-describe.skipIf(noTools !== null)('WebSocket wire compatibility with the real Zaqar captures', { timeout: 60_000 }, () => {
-  let app: App;
-  let wsPort: number;
-  let restPort: number;
+/**
+ * One app on ports 0 (memory backend, sequential ids) for a describe block; `parts` run through
+ * ws-diff.sh one after the other, each against its `<fixture>-expected.diff`.
+ */
+function compatSuite(title: string, overrides: Partial<AppOverrides>, parts: readonly { readonly test: string; readonly part: string; readonly fixture: string }[]): void {
+  describe.skipIf(noTools !== null)(title, { timeout: 60_000 }, () => {
+    let app: App;
+    let wsPort: number;
+    let restPort: number;
 
-  beforeAll(async () => {
-    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: '127.0.0.0/8,::1' } });
-    app = buildApp(config, { logger: createLogger({ level: 'silent' }), ids: sequentialIds() });
-    const ports = await app.start();
-    wsPort = ports.wsPort;
-    restPort = ports.restPort;
-  }, 30_000);
+    beforeAll(async () => {
+      const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' }, webhooks: { allowedCidrs: '127.0.0.0/8,::1' } });
+      app = buildApp(config, { logger: createLogger({ level: 'silent' }), ids: sequentialIds(), ...overrides });
+      const ports = await app.start();
+      wsPort = ports.wsPort;
+      restPort = ports.restPort;
+    }, 30_000);
 
-  afterAll(async () => {
-    await app?.close();
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    for (const p of parts) {
+      it(p.test, async () => {
+        expectFixture(p.fixture, await wsDiff(wsPort, restPort, p.part));
+      }, 30_000);
+    }
   });
+}
 
-  // One app; the parts run one after the other (separate projects, proj-ws and proj-rt).
-  it('ws_capture.py: only the accepted differences', async () => {
-    expectFixture('ws', await wsDiff(wsPort, restPort, 'ws'));
-  }, 30_000);
+// The parts use separate projects (proj-ws, proj-rt), so they share one app.
+compatSuite('WebSocket wire compatibility with the real Zaqar captures', {}, [
+  { test: 'ws_capture.py: only the accepted differences', part: 'ws', fixture: 'ws' },
+  { test: 'ws_roundtrip.py: only the accepted differences', part: 'roundtrip', fixture: 'ws-roundtrip' },
+]);
 
-  it('ws_roundtrip.py: only the accepted differences', async () => {
-    expectFixture('ws-roundtrip', await wsDiff(wsPort, restPort, 'roundtrip'));
-  }, 30_000);
+compatSuite('WebSocket authentication: wire compatibility with the real Zaqar captures', { authenticator: fakeKeystone() }, [
+  { test: 'ws_auth_capture.py: only the accepted differences', part: 'auth', fixture: 'ws-auth' },
+  { test: 'ws_roundtrip.py with a token: only the accepted differences', part: 'roundtrip-auth', fixture: 'ws-roundtrip-auth' },
+]);
 
+describe('the vendored WebSocket reference', () => {
   it.skipIf(!existsSync(SHARED))('the vendored WebSocket reference copies equal the shared reference', () => {
     const files = [
       'capture-tools/ws_capture.py',
@@ -113,30 +129,4 @@ describe.skipIf(noTools !== null)('WebSocket wire compatibility with the real Za
       expect(readFileSync(`${VENDORED}/${f}`, 'utf8'), f).toBe(readFileSync(`${SHARED}/${f}`, 'utf8'));
     }
   });
-});
-
-describe.skipIf(noTools !== null)('WebSocket authentication: wire compatibility with the real Zaqar captures', { timeout: 60_000 }, () => {
-  let app: App;
-  let wsPort: number;
-  let restPort: number;
-
-  beforeAll(async () => {
-    const config = parseConfig({ server: { host: '127.0.0.1', restPort: 0, wsPort: 0 }, log: { level: 'silent' } });
-    app = buildApp(config, { logger: createLogger({ level: 'silent' }), ids: sequentialIds(), authenticator: fakeKeystone() });
-    const ports = await app.start();
-    wsPort = ports.wsPort;
-    restPort = ports.restPort;
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  it('ws_auth_capture.py: only the accepted differences', async () => {
-    expectFixture('ws-auth', await wsDiff(wsPort, restPort, 'auth'));
-  }, 30_000);
-
-  it('ws_roundtrip.py with a token: only the accepted differences', async () => {
-    expectFixture('ws-roundtrip-auth', await wsDiff(wsPort, restPort, 'roundtrip-auth'));
-  }, 30_000);
 });

@@ -5,7 +5,7 @@
  * the post path.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import WebSocket from 'ws';
 import { requestGc, type RunningServer } from './lib/child.js';
 import { load, send } from './lib/http-load.js';
@@ -23,6 +23,29 @@ export async function openRawStream(url: string, label: string): Promise<{ conn:
   await ch.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream' } });
   await new Promise((r) => setTimeout(r, 300)); // a brand-new 3.10 stream needs a moment (see backend)
   return { conn, ch, stream };
+}
+
+/**
+ * A live reader of `stream` from its next record, on its own channel of `conn`. A stream
+ * consumer's acks are only its credit: one `multiple` ack per half prefetch, so it never runs
+ * out (the bridge's tails do the same).
+ */
+export async function tailRawStream(conn: ChannelModel, stream: string, prefetch: number, onRecord: (msg: ConsumeMessage) => void): Promise<void> {
+  const sub = await conn.createChannel();
+  await sub.prefetch(prefetch, false);
+  let unacked = 0;
+  await sub.consume(
+    stream,
+    (msg) => {
+      if (msg === null) return;
+      if (++unacked >= prefetch / 2) {
+        sub.ack(msg, true);
+        unacked = 0;
+      }
+      onRecord(msg);
+    },
+    { noAck: false, arguments: { 'x-stream-offset': 'next' } },
+  );
 }
 
 /** A record the size and shape of a bridge post event of one workflow message. */

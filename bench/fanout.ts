@@ -97,7 +97,6 @@ interface RoundResult {
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 /** The subscriber processes (bench/fanout-subscribers.ts) and their sockets. */
 class Subscribers {
   readonly #procs: ChildProcess[];

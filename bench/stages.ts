@@ -5,7 +5,7 @@
  * consumer (what read-your-writes costs at the least).
  */
 import { randomUUID } from 'node:crypto';
-import { openRawStream, postEventBytes } from './extra.js';
+import { openRawStream, postEventBytes, tailRawStream } from './extra.js';
 import type { RunningServer } from './lib/child.js';
 import { load } from './lib/http-load.js';
 import type { StageSummary } from './lib/stages.js';
@@ -52,22 +52,8 @@ export interface RawFloor {
 /** Raw amqplib on the same broker: one message at a time to a stream with a live consumer. */
 export async function rawFloor(url: string, total: number): Promise<RawFloor> {
   const { conn, ch: pub, stream } = await openRawStream(url, 'floor');
-  const sub = await conn.createChannel();
-  await sub.prefetch(256, false);
   const delivered = new Map<string, () => void>();
-  let unacked = 0;
-  await sub.consume(
-    stream,
-    (msg) => {
-      if (msg === null) return;
-      delivered.get(msg.properties.messageId as string)?.();
-      if (++unacked >= 128) {
-        sub.ack(msg, true);
-        unacked = 0;
-      }
-    },
-    { noAck: false, arguments: { 'x-stream-offset': 'next' } },
-  );
+  await tailRawStream(conn, stream, 256, (msg) => delivered.get(msg.properties.messageId as string)?.());
   const confirm: number[] = [];
   const readBack: number[] = [];
   const both: number[] = [];

@@ -3,6 +3,7 @@
  * event loop. The child prints one JSON line with its ports on stdout when it is ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { StageSummary } from './stages.js';
 
@@ -30,7 +31,6 @@ export interface RunningServer extends ServerPorts {
 
 /** utime + stime of a process, seconds (from /proc; clock ticks of 10 ms). */
 export async function cpuSeconds(pid: number | undefined): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -77,8 +77,7 @@ export async function startServer(script: string, env: Record<string, string> = 
       return (await report()).stages;
     },
     async rss() {
-      const { readFile } = await import('node:fs/promises');
-      try {
+          try {
         const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
         const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
         return kb === undefined ? Number.NaN : Number(kb) * 1024;

@@ -2,7 +2,7 @@
  * The RabbitMQ floor of the fan-out benchmark (bench/fanout.ts): what any bridge-like server
  * must do at least to fan out through a stream. A REST post publishes one record (its messages
  * and a request id) with a publisher confirm to one stream; one stream consumer on the same
- * connection reads every record back, serializes each message ONCE and writes that Buffer to
+ * connection (bench/extra.ts tailRawStream) reads every record back, serializes each message ONCE and writes that Buffer to
  * every open socket; the post is answered once its record is both confirmed and read back (the
  * bridge's read-your-writes rule). No fold, no Zaqar semantics, no catalogue, one queue.
  *
@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { WebSocket } from 'ws';
-import { openRawStream } from '../extra.js';
+import { openRawStream, tailRawStream } from '../extra.js';
 import { serveRaw } from './serve.js';
 
 interface PostRecord {
@@ -38,34 +38,14 @@ const settle = (rid: string, part: 'confirmed' | 'readBack'): void => {
   }
 };
 
-const reader = await conn.createChannel();
-await reader.prefetch(1000, false);
-let unacked = 0;
-await reader.consume(
-  stream,
-  (msg) => {
-    if (msg === null) return;
-    // Acks are the stream consumer's credit; one per half prefetch, as the bridge does.
-    if (++unacked >= 500) {
-      reader.ack(msg, true);
-      unacked = 0;
-    }
-    const rec = JSON.parse(msg.content.toString('utf8')) as PostRecord;
-    for (const m of rec.messages) {
-      const frame = Buffer.from(JSON.stringify({ ttl: m.ttl ?? 3600, body: m.body, Message_Type: 'Notification', queue_name: rec.queue }));
-      for (const s of sockets) s.send(frame);
-    }
-    settle(rec.rid, 'readBack');
-  },
-  { noAck: false, arguments: { 'x-stream-offset': 'next' } },
-);
-// A quiet stream's remaining acks.
-const ackTimer = setInterval(() => {
-  if (unacked > 0) {
-    reader.ackAll();
-    unacked = 0;
+await tailRawStream(conn, stream, 1000, (msg) => {
+  const rec = JSON.parse(msg.content.toString('utf8')) as PostRecord;
+  for (const m of rec.messages) {
+    const frame = Buffer.from(JSON.stringify({ ttl: m.ttl ?? 3600, body: m.body, Message_Type: 'Notification', queue_name: rec.queue }));
+    for (const s of sockets) s.send(frame);
   }
-}, 50);
+  settle(rec.rid, 'readBack');
+});
 
 const app = Fastify({ logger: false });
 const ok = Buffer.from(JSON.stringify({ request: {}, body: {}, headers: { status: 201 } }));
@@ -93,7 +73,6 @@ await serveRaw(
     s.on('message', () => s.send(ok));
   },
   async () => {
-    clearInterval(ackTimer);
     await ch.deleteQueue(stream).catch(() => undefined);
     await conn.close().catch(() => undefined);
   },

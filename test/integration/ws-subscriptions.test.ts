@@ -3,6 +3,7 @@
  * depend on them (real-clients §2, §3, §9): the TripleO UI's pipelined burst and the TripleO
  * CLI's strict request/response loop.
  */
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonObject, RequestContext, ZaqarService } from '../../src/core/types.js';
 import type { ResponseLike, TestWsClient } from '../fixtures/ws-client.js';
@@ -225,6 +226,35 @@ describe('ws subscriptions', () => {
     for (let i = 0; i < 100; i++) await s.service.postMessages(MISTRAL, 'order', [{ body: 1000 + i }]);
     expect(await got(a)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
     expect(await a.silentFor(100)).toBe(true);
+  });
+
+  it('writes the notifications of one post of 10 messages in two socket writes, in order', async () => {
+    const s = await start();
+    const c = await s.connect();
+    await subscribe(c, 'batch');
+    // Count the writes the server makes on its side of the connection (each is one syscall).
+    type WriteFn = (this: Socket, ...args: unknown[]) => unknown;
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', WriteFn>;
+    const originals = { _write: proto._write, _writev: proto._writev };
+    let writes = 0;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = originals[name];
+      proto[name] = function (this: Socket, ...args: unknown[]): unknown {
+        if (this.localPort === s.port) writes++;
+        return original.apply(this, args);
+      };
+    }
+    try {
+      await s.service.postMessages(MISTRAL, 'batch', Array.from({ length: 10 }, (_, i) => ({ body: i })));
+      const got: number[] = [];
+      for (let i = 0; i < 10; i++) got.push(((await c.nextValue()) as { body: number }).body);
+      expect(got).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    } finally {
+      proto._write = originals._write;
+      proto._writev = originals._writev;
+    }
+    // The first frame leaves at once; the other nine were corked and leave together.
+    expect(writes).toBe(2);
   });
 
   it('keeps notifications inside their project', async () => {

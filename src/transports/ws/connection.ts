@@ -18,6 +18,7 @@ import type { AttachResult, AttachStart, Json, Notification } from '../../core/t
 import { Coalescer } from './coalescer.js';
 import { reattachEncoding, type EncodedNotification, type FanOutTelemetry, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest, type ValidRequest } from './request.js';
+import { SocketBatch, type Corkable } from './write-batch.js';
 
 /** Requests queued on one connection before it stops reading from the socket. */
 const MAX_PENDING_REQUESTS = 256;
@@ -48,6 +49,8 @@ export interface ConnectionOptions {
   /** Connection uuid (also in the subscriber URL). */
   readonly id: string;
   readonly socket: WebSocket;
+  /** The TCP (or TLS) socket under `socket`: notification frames of one turn are corked on it. */
+  readonly rawSocket?: Corkable;
   readonly deps: HandlerDeps;
   readonly hub: NotificationHub;
   /** Child logger carrying `connId`. */
@@ -88,6 +91,7 @@ export class Connection implements Session, NotificationSink {
   readonly done: Promise<void>;
 
   readonly #socket: WebSocket;
+  readonly #batch: SocketBatch | null;
   readonly #deps: HandlerDeps;
   readonly #hub: NotificationHub;
   readonly #log: Logger;
@@ -112,6 +116,7 @@ export class Connection implements Session, NotificationSink {
     this.id = opts.id;
     this.subscriberUrl = opts.subscriberUrl;
     this.#socket = opts.socket;
+    this.#batch = opts.rawSocket === undefined ? null : new SocketBatch(opts.rawSocket);
     this.#deps = opts.deps;
     this.#hub = opts.hub;
     this.#log = opts.logger;
@@ -194,6 +199,7 @@ export class Connection implements Session, NotificationSink {
     if (this.#silenced) return false;
     const data = n.data(this.#notifyBinary);
     if (!this.#busy) {
+      if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
       this.#send(data, this.#notifyBinary);
       return true;
     }
@@ -355,7 +361,10 @@ export class Connection implements Session, NotificationSink {
     const frames = this.#deferred;
     this.#deferred = [];
     this.#deferredBytes = 0;
-    for (const data of frames) this.#send(data, this.#notifyBinary);
+    for (const data of frames) {
+      if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
+      this.#send(data, this.#notifyBinary);
+    }
   }
 
   #send(data: Buffer, binary: boolean): void {

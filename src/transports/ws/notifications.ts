@@ -10,6 +10,7 @@ import { encodeFrame } from './codec.js';
 import { Coalescer } from './coalescer.js';
 import type { Json } from '../../core/types.js';
 import { notificationFrame, reattachNotificationFrame } from './frames.js';
+import { WriteBatcher } from './write-batch.js';
 
 /** A notification with its two encodings computed lazily, once. */
 export class EncodedNotification {
@@ -73,6 +74,8 @@ interface Watch {
 }
 
 export class NotificationHub {
+  /** Coalesces each socket's notification frames of one turn (see write-batch.ts). */
+  readonly writes = new WriteBatcher();
   readonly #watches = new Map<string, Watch>();
   readonly #service: ZaqarService;
   readonly #logger: Logger;

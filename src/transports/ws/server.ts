@@ -114,15 +114,16 @@ export function createWsServer(deps: WsDeps): WsServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, accept);
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket));
   });
 
-  function accept(socket: WebSocket): void {
+  function accept(socket: WebSocket, raw: Duplex): void {
     const id = randomUUID();
     const logger = log.child({ connId: id });
     const conn = new Connection({
       id,
       socket,
+      rawSocket: raw,
       deps: handlerDeps,
       hub,
       logger,

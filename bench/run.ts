@@ -209,10 +209,14 @@ if (ONLY.has('reattach')) {
   const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
   const rows: Row[] = [];
   const sdkRows: Row[] = [];
-  for (const [name, env] of backends) {
-    const r = await withServer(BRIDGE, env, (s) => reattachReplay(s));
-    const storm = await withServer(BRIDGE, env, (s) => reconnectStorm(s));
-    const sdk = await withServer(BRIDGE, env, (s) => sdkReattach(s));
+  // BENCH_BEFORE: another build's bench/servers/bridge.js, measured after this one on each backend.
+  const before = process.env['BENCH_BEFORE'];
+  const builds: [string, string][] = [['', BRIDGE], ...(before === undefined ? [] : [['before: ', before] as [string, string]])];
+  for (const [backend, env] of backends) for (const [prefix, script] of builds) {
+    const name = `${prefix}${backend}`;
+    const r = await withServer(script, env, (s) => reattachReplay(s));
+    const storm = await withServer(script, env, (s) => reconnectStorm(s));
+    const sdk = await withServer(script, env, (s) => sdkReattach(s));
     sdkRows.push({
       name,
       'SDK: first message p50 ms': fmt(sdk.firstP50, 1),

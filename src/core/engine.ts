@@ -173,6 +173,7 @@ class Engine implements ZaqarEngine {
       historyCapacity: deps.historyCapacity ?? 10_000,
       maxOpen: deps.maxOpenQueues ?? DEFAULT_MAX_OPEN_QUEUES,
       incarnationOf: (project, queue) => this.#catalogState.queue(project, queue)?.incarnation,
+      catalogCaughtUp: () => this.#catalogLog.sync(),
       onSkipped: (project, queue, offset, reason) => this.#report({ type: 'record_skipped', log: 'queue', project, queue, offset, reason }),
     });
     this.#catalogLog = new FoldedLog<CatalogEvent, CatalogOutcome>({

@@ -57,6 +57,11 @@ export interface FoldedLogOptions<E extends LogEvent, O> {
    */
   readonly check?: (event: unknown) => string | null;
   readonly onSkipped?: (offset: number, reason: string) => void;
+  /**
+   * The backend found the log replaced under the tail (see TailHandler.onReplaced): the tail
+   * has stopped, and the owner starts over with a new FoldedLog. Without it the tail reads on.
+   */
+  readonly onReplaced?: () => void;
   /** Called after each applied record (notifications). */
   readonly after?: (event: E, offset: number, outcome: O) => void;
   /** How long a write may wait to read its event back before failing with 503 (ms). */
@@ -120,7 +125,11 @@ export class FoldedLog<E extends LogEvent, O> {
     const from = this.#lastOffset + 1;
     this.#expectFirst = from;
     const start = from === 0 ? 'first' : { offset: from };
-    this.#tail = this.#o.backend.tail(this.#o.log, start, { onRecord: (r) => this.#onRecord(r) });
+    const onReplaced = this.#o.onReplaced;
+    this.#tail = this.#o.backend.tail(this.#o.log, start, {
+      onRecord: (r) => this.#onRecord(r),
+      ...(onReplaced === undefined ? {} : { onReplaced: () => onReplaced() }),
+    });
     try {
       // Everything before our barrier has been folded once we read the barrier back.
       await this.write({ type: 'barrier' } as Unstamped<E>);

@@ -38,6 +38,14 @@ export interface Tail {
 /** Callbacks of a tail. `onRecord` is called once per record, in offset order, never concurrently. */
 export interface TailHandler {
   onRecord(record: LogRecord): void;
+  /**
+   * The log was removed and created again behind the bridge's back (an operator deleted its
+   * stream while the queue still existed): its offsets started again, so the records after the
+   * last one delivered may sit at offsets already passed. When set, the tail stops and calls
+   * this, and its owner starts over on the new log; when not, the tail reads on from its
+   * position, as it would on the same log.
+   */
+  onReplaced?(): void;
 }
 
 export type BackendStatus =

@@ -74,6 +74,8 @@ export interface QueueLogsOptions {
   readonly historyCapacity: number;
   /** The queue's current incarnation in the catalogue, or undefined when it does not exist. */
   readonly incarnationOf: (project: string, queue: string) => number | undefined;
+  /** Resolves once the catalogue is folded up to its end (see #replaced). */
+  readonly catalogCaughtUp?: () => Promise<void>;
   /** Told of each record the fold skipped (see record-check.ts). */
   readonly onSkipped?: (project: string, queue: string, offset: number, reason: string) => void;
 }
@@ -171,6 +173,27 @@ export class QueueLogs {
     });
   }
 
+  /**
+   * The queue's log was deleted and created again behind the bridge's back (by an operator),
+   * while the queue itself lives on: what the old log held is gone, as it is for a pod that
+   * starts now. The fold starts over on the new log, exactly as after a deletion of the queue
+   * (listeners stay, in a new marker epoch).
+   */
+  #replaced(project: string, queue: string, log: FoldedLog<QueueEvent, QueueOutcome>): void {
+    const restart = (): void => {
+      const q = this.#handles.get(queueKey(project, queue));
+      if (this.#closed || q === undefined || q.fold.log !== log) return;
+      this.retire(project, queue);
+      this.revive(project, queue);
+    };
+    // First fold the catalogue to its end: the new log may be that of the queue created again
+    // after a deletion this pod has not folded yet, and that deletion starts the fold over
+    // itself (restarting twice would hand the new log's posts to the listeners twice).
+    const caughtUp = this.#o.catalogCaughtUp?.();
+    if (caughtUp === undefined) restart();
+    else caughtUp.then(restart, restart);
+  }
+
   /** Closes the logs unused since `horizon` with no listener and no write in flight. */
   evictIdle(horizon: number): number {
     let evicted = 0;
@@ -231,6 +254,7 @@ export class QueueLogs {
       readBackTimeoutMs: this.#o.readBackTimeoutMs,
       check: queueRecordProblem,
       onSkipped: (offset, reason) => this.#o.onSkipped?.(project, queue, offset, reason),
+      onReplaced: () => this.#replaced(project, queue, log),
     });
     // Caught up with a log that had no record: the first record read later is the queue's
     // first ever, so nothing before it is missing (the embedded backend's offsets start from

@@ -6,6 +6,15 @@
  * the consumer there (`x-stream-offset: <n>`), and deliveries below it are dropped, so a
  * reconnect gives no gap and no duplicate. Until the first delivery the original start
  * (`first`, `next`, or the offset) is used again.
+ *
+ * A tail the broker cancelled (its stream was deleted) re-registers once the stream exists
+ * again, and first makes sure it is the same log: it starts one record early, at the last
+ * record it delivered, which must come back with the same bytes. A stream deleted and created
+ * again under the same name starts its offsets from 0, and a consumer asking for an offset
+ * beyond its end is sent nothing until the log gets there, so resuming blindly would skip the
+ * new log's records. A different record there, or a log that ends before it (read from the
+ * stream's last chunk while the tail hears nothing), means a new log: the handler's
+ * `onReplaced` is told and the tail stops.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { LogEvent } from '../../core/events.js';
@@ -21,6 +30,8 @@ export interface TailContext {
   ensureStream(stream: string): Promise<void>;
   /** Resolves when the stream exists, never creating it; rejects while it does not. */
   checkStream(stream: string): Promise<void>;
+  /** The highest offset in the stream's last chunk, or null when it is empty or gone. */
+  lastOffset(stream: string): Promise<number | null>;
   isConnected(): boolean;
   readonly report: DiagnosticSink;
   /** Per-consumer prefetch (unacked deliveries in flight). */
@@ -35,6 +46,8 @@ type Position = 'first' | 'next' | number;
 
 /** How long a partial batch of acks may wait on a quiet stream, ms (see StreamTail#ack). */
 export const IDLE_ACK_MS = 200;
+/** How long a re-registered tail waits for its last record before reading the log's end, ms. */
+export const VERIFY_PROBE_MS = 1_000;
 
 /** Reads `x-stream-offset` from delivery headers (amqplib decodes the AMQP long to a number). */
 export function streamOffsetOf(msg: ConsumeMessage): number | null {
@@ -85,6 +98,11 @@ export class StreamTail implements Tail {
    * deleted queue's stream is not brought back by a pod that still tails it.
    */
   #cancelled = false;
+  /** The last record delivered (its offset and bytes), to recognise the log after a cancel. */
+  #last: { readonly offset: number; readonly content: Buffer } | null = null;
+  /** Set while re-registered after a cancel and the last record has not come back yet. */
+  #verifying: { readonly offset: number; readonly content: Buffer } | null = null;
+  #probeTimer: NodeJS.Timeout | undefined;
 
   constructor(stream: string, start: TailStart, handler: TailHandler, ctx: TailContext) {
     this.stream = stream;
@@ -119,6 +137,7 @@ export class StreamTail implements Tail {
   detach(): void {
     this.#generation += 1;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#probeTimer);
     this.#channel = null;
     this.#toAck = null;
     this.#unacked = 0;
@@ -129,6 +148,7 @@ export class StreamTail implements Tail {
     this.#closed = true;
     this.#generation += 1;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#probeTimer);
     const channel = this.#channel;
     this.#channel = null;
     this.#toAck = null;
@@ -142,6 +162,8 @@ export class StreamTail implements Tail {
     try {
       if (this.#cancelled) await this.#ctx.checkStream(this.stream);
       else await this.#ctx.ensureStream(this.stream);
+      // After a cancel, start at the last record delivered: it must come back unchanged.
+      const verify = this.#cancelled && this.#handler.onReplaced !== undefined ? this.#last : null;
       channel = await this.#ctx.openChannel();
       if (generation !== this.#generation) {
         await channel.close().catch(() => undefined);
@@ -154,11 +176,13 @@ export class StreamTail implements Tail {
       await ch.prefetch(this.#ctx.prefetch, false);
       await ch.consume(this.stream, (msg) => this.#onMessage(ch, msg), {
         noAck: false,
-        arguments: { 'x-stream-offset': this.#position },
+        arguments: { 'x-stream-offset': verify === null ? this.#position : verify.offset },
       });
       if (generation === this.#generation) {
         this.#everRegistered = true;
         this.#cancelled = false;
+        this.#verifying = verify;
+        if (verify !== null) this.#scheduleProbe(generation);
       }
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -202,9 +226,52 @@ export class StreamTail implements Tail {
       this.#ctx.report({ type: 'record_skipped', stream: this.stream, offset: null, reason: 'no x-stream-offset header' });
       return;
     }
+    const verifying = this.#verifying;
+    if (verifying !== null && offset >= verifying.offset) {
+      this.#verifying = null;
+      clearTimeout(this.#probeTimer);
+      if (offset !== verifying.offset || !msg.content.equals(verifying.content)) {
+        this.#replaced(verifying.offset);
+        return;
+      }
+    }
     if (typeof this.#position === 'number' && offset < this.#position) return; // already delivered
     this.#position = offset + 1;
+    this.#last = { offset, content: msg.content };
     this.#deliver(offset, msg.content);
+  }
+
+  /**
+   * Still waiting for the last record after {@link VERIFY_PROBE_MS}: on the same log it would
+   * have come back at once, so read where the log ends. One that ends before it is a new log.
+   */
+  #scheduleProbe(generation: number): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => {
+      const verifying = this.#verifying;
+      if (verifying === null || generation !== this.#generation) return;
+      this.#ctx.lastOffset(this.stream).then(
+        (end) => {
+          if (this.#verifying !== verifying || generation !== this.#generation) return;
+          if (end !== null && end < verifying.offset) this.#replaced(verifying.offset);
+          else this.#scheduleProbe(generation);
+        },
+        () => {
+          if (this.#verifying === verifying && generation === this.#generation) this.#scheduleProbe(generation);
+        },
+      );
+    }, VERIFY_PROBE_MS);
+    this.#probeTimer.unref();
+  }
+
+  #replaced(lastOffset: number): void {
+    this.#ctx.report({ type: 'stream_replaced', stream: this.stream, lastOffset });
+    this.close();
+    try {
+      this.#handler.onReplaced?.();
+    } catch (err) {
+      this.#ctx.report({ type: 'handler_error', stream: this.stream, offset: lastOffset, cause: describe(err) });
+    }
   }
 
   #deliver(offset: number, content: Buffer): void {

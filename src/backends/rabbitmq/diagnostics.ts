@@ -12,6 +12,12 @@ export type Diagnostic =
   | { readonly type: 'tail_error'; readonly stream: string; readonly cause: string }
   /** The broker cancelled a tail's consumer (its stream was deleted); it re-registers once the stream exists again. */
   | { readonly type: 'tail_cancelled'; readonly stream: string }
+  /**
+   * A cancelled tail found a different stream under the same name (deleted and created again
+   * while it was away, `lastOffset` being the last record it had read of the old one): the
+   * tail stopped and its owner starts over on the new log.
+   */
+  | { readonly type: 'stream_replaced'; readonly stream: string; readonly lastOffset: number }
   /** A stream record that is not an event (e.g. published by a third party) was skipped. */
   | { readonly type: 'record_skipped'; readonly stream: string; readonly offset: number | null; readonly reason: string }
   /** A tail handler threw; the tail goes on with the next record. */

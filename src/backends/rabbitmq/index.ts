@@ -44,6 +44,10 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
 
 /** Pause before re-publishing on a new channel after a channel loss, ms. */
 const PUBLISH_RETRY_DELAY_MS = 25;
+/** How long the deliveries of one chunk may trail the first, ms (see #probeLast). */
+const LAST_CHUNK_MS = 200;
+/** Unacked deliveries the last-chunk probe takes: more than a chunk of small records holds. */
+const LAST_CHUNK_PREFETCH = 10_000;
 
 const CLOSED_TAIL: Tail = { close: () => undefined };
 
@@ -180,6 +184,7 @@ export class RabbitMqBackend implements Backend {
       openChannel: () => this.#openChannel(),
       ensureStream: (name) => this.#streams.ensure(name),
       checkStream: (name) => this.#checkStream(name),
+      lastOffset: (name) => this.#readOnce((channel) => this.#probeLast(channel, name)),
       isConnected: () => this.#conn.state === 'connected',
       report: (d) => this.#report(d),
       prefetch: this.#s.tailPrefetch,
@@ -485,6 +490,39 @@ export class RabbitMqBackend implements Backend {
     if (set === undefined) return;
     set.delete(tail);
     if (set.size === 0) this.#tails.delete(tail.stream);
+  }
+
+  /**
+   * Reads the stream's last chunk (`x-stream-offset: last`) on a throwaway consumer and gives
+   * the highest offset in it: a chunk's records arrive together, so the deliveries that follow
+   * the first within {@link LAST_CHUNK_MS} are the rest of it. Null when nothing comes within
+   * `emptyProbeMs` (an empty stream).
+   */
+  async #probeLast(channel: Channel, stream: string): Promise<number | null> {
+    await channel.checkQueue(stream);
+    await channel.prefetch(LAST_CHUNK_PREFETCH, false);
+    return new Promise<number | null>((resolve, reject) => {
+      let highest: number | null = null;
+      let timer = setTimeout(() => resolve(highest), this.#s.emptyProbeMs);
+      channel
+        .consume(
+          stream,
+          (msg) => {
+            const offset = msg === null ? null : streamOffsetOf(msg);
+            if (offset === null) return;
+            if (highest === null) {
+              clearTimeout(timer);
+              timer = setTimeout(() => resolve(highest), LAST_CHUNK_MS);
+            }
+            highest = Math.max(highest ?? offset, offset);
+          },
+          { noAck: false, arguments: { 'x-stream-offset': 'last' } },
+        )
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+    });
   }
 
   async #probeFirst(channel: Channel, stream: string): Promise<number | null> {

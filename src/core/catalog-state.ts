@@ -8,6 +8,7 @@ import { RecentOutcomes } from './recent-outcomes.js';
 import { decodeCatalogSnapshot, encodeCatalogSnapshot, type SnapshotQueue, type SnapshotSubscription } from './catalog-snapshot.js';
 import type { CatalogEvent, SubscriptionRecord } from './events.js';
 import { SWEEP_MARGIN_MS } from './queue-state.js';
+import { alive, QueueSubscriptions } from './queue-subscriptions.js';
 import type { Json, JsonObject } from './types.js';
 
 export interface QueueRecord {
@@ -26,12 +27,6 @@ const OK: CatalogOutcome = { type: 'ok' };
  * posts, so a shorter window than the queue logs' is plenty (and it travels in every snapshot).
  */
 const RECENT_CATALOG_RIDS = 1024;
-
-interface QueueSubscriptions {
-  readonly project: string;
-  readonly queue: string;
-  readonly byId: Map<string, SubscriptionRecord>;
-}
 
 /** Key of a project's queue in the maps below. */
 export function queueKey(project: string, queue: string): string {
@@ -77,7 +72,7 @@ export class CatalogState {
       case 'subscription_update':
         return this.#updateSubscription(event, event.at);
       case 'subscription_delete':
-        this.#subscriptions.get(queueKey(event.project, event.queue))?.byId.delete(event.id);
+        this.#subscriptions.get(queueKey(event.project, event.queue))?.delete(event.id);
         return OK;
       case 'subscription_purge':
         this.#subscriptions.delete(queueKey(event.project, event.queue));
@@ -183,7 +178,7 @@ export class CatalogState {
       byName.set(q.name, { name: q.name, metadata: q.metadata, incarnation: q.incarnation });
     }
     for (const { project, queue, subscription } of content.subscriptions) {
-      this.#subscriptionsOf(project, queue).set(subscription.id, subscription);
+      this.#subscriptionsOf(project, queue).set(subscription);
     }
     this.#lastAt = content.lastAt;
     this.#applied.replace(content.applied);
@@ -202,14 +197,14 @@ export class CatalogState {
   }
 
   /** The queue's subscriptions by id, created empty when there are none. */
-  #subscriptionsOf(project: string, queue: string): Map<string, SubscriptionRecord> {
+  #subscriptionsOf(project: string, queue: string): QueueSubscriptions {
     const key = queueKey(project, queue);
     let set = this.#subscriptions.get(key);
     if (set === undefined) {
-      set = { project, queue, byId: new Map() };
+      set = new QueueSubscriptions(project, queue);
       this.#subscriptions.set(key, set);
     }
-    return set.byId;
+    return set;
   }
 
   #createSubscription(
@@ -219,28 +214,22 @@ export class CatalogState {
     at: number,
   ): CatalogOutcome {
     const subs = this.#subscriptionsOf(project, queue);
-    for (const [id, existing] of subs) {
-      if (!alive(existing, at)) subs.delete(id);
-      else if (existing.subscriber === sub.subscriber) {
-        return { type: 'subscription', id: existing.id, created: false, confirmed: existing.confirmed };
-      }
-    }
-    subs.set(sub.id, { ...sub, confirmed: false, createdAt: at });
+    subs.purgeExpired(at);
+    const existing = subs.withSubscriber(sub.subscriber);
+    if (existing !== undefined) return { type: 'subscription', id: existing.id, created: false, confirmed: existing.confirmed };
+    subs.set({ ...sub, confirmed: false, createdAt: at });
     return { type: 'subscription', id: sub.id, created: true, confirmed: false };
   }
 
   #updateSubscription(e: Extract<CatalogEvent, { type: 'subscription_update' }>, at: number): CatalogOutcome {
-    const subs = this.#subscriptions.get(queueKey(e.project, e.queue))?.byId;
+    const subs = this.#subscriptions.get(queueKey(e.project, e.queue));
     const s = subs?.get(e.id);
     if (subs === undefined || s === undefined || !alive(s, at)) return { type: 'subscription_not_found' };
     if (e.subscriber !== undefined && e.subscriber !== s.subscriber) {
-      for (const other of subs.values()) {
-        if (other.id !== s.id && other.subscriber === e.subscriber && alive(other, at)) {
-          return { type: 'subscription_conflict' };
-        }
-      }
+      const other = subs.withSubscriber(e.subscriber);
+      if (other !== undefined && other.id !== s.id && alive(other, at)) return { type: 'subscription_conflict' };
     }
-    subs.set(s.id, {
+    subs.set({
       ...s,
       subscriber: e.subscriber ?? s.subscriber,
       options: e.options ?? s.options,
@@ -251,8 +240,4 @@ export class CatalogState {
     });
     return OK;
   }
-}
-
-function alive(s: SubscriptionRecord, now: number): boolean {
-  return s.createdAt + s.ttl * 1000 > now;
 }

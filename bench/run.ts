@@ -32,6 +32,14 @@ const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'core,schema,memory,reattach,
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const BRIDGE = here('./servers/bridge.js');
 const BASELINE = here('./servers/baseline.js');
+/**
+ * This build's bridge, and with BENCH_BEFORE (another build's bench/servers/bridge.js) that one
+ * too, measured right after it: [name prefix, script].
+ */
+function bridgeBuilds(): [string, string][] {
+  const before = process.env['BENCH_BEFORE'];
+  return [['', BRIDGE], ...(before === undefined ? [] : [['before: ', before] as [string, string]])];
+}
 const MEMORY_ENV = { RABBITMQ_URL: '' };
 const RABBIT_ENV = { RABBITMQ_URL: AMQP, RABBITMQ_EXCHANGE: `bench${Date.now() % 100000}` };
 const out: string[] = [];
@@ -141,10 +149,10 @@ if (ONLY.has('many')) {
   const idleRows: Row[] = [...idle].map(([name, xs]) => ({ name: `${name}: ${COUNT} idle`, 'KiB per connection': fmt(median(xs) / 1024, 1) }));
   const rows: Row[] = [];
   const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
-  for (const [name, env] of backends) {
-    const r = await withServer(BRIDGE, env, (s) => manySubscribers(s, COUNT));
+  for (const [name, env] of backends) for (const [prefix, script] of bridgeBuilds()) {
+    const r = await withServer(script, env, (s) => manySubscribers(s, COUNT));
     rows.push({
-      name: `bridge (${name}): ${COUNT} subscribed`,
+      name: `${prefix}bridge (${name}): ${COUNT} subscribed`,
       'KiB per connection': fmt(r.bytesPerSubscribed / 1024, 1),
       'subscribes/s (one at a time)': fmt(r.subscribesPerSecond, 0),
       'post→notify p50 ms': fmt(r.p50Ms, 1),
@@ -209,10 +217,7 @@ if (ONLY.has('reattach')) {
   const backends: [string, Record<string, string>][] = [['memory', MEMORY_ENV], ...(AMQP === '' ? [] : [['rabbitmq', RABBIT_ENV] as [string, Record<string, string>]])];
   const rows: Row[] = [];
   const sdkRows: Row[] = [];
-  // BENCH_BEFORE: another build's bench/servers/bridge.js, measured after this one on each backend.
-  const before = process.env['BENCH_BEFORE'];
-  const builds: [string, string][] = [['', BRIDGE], ...(before === undefined ? [] : [['before: ', before] as [string, string]])];
-  for (const [backend, env] of backends) for (const [prefix, script] of builds) {
+  for (const [backend, env] of backends) for (const [prefix, script] of bridgeBuilds()) {
     const name = `${prefix}${backend}`;
     const r = await withServer(script, env, (s) => reattachReplay(s));
     const storm = await withServer(script, env, (s) => reconnectStorm(s));

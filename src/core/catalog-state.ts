@@ -114,13 +114,13 @@ export class CatalogState {
 
   /**
    * Live webhook subscriptions of a queue (not WebSocket ones), sorted by id. Read on every post,
-   * so it skips the queue's WebSocket subscribers before copying or sorting anything.
+   * so a queue with none (however many WebSocket subscribers) answers without a scan.
    */
   webhooks(project: string, queue: string, now: number): SubscriptionRecord[] {
-    const subs = this.#subscriptions.get(queueKey(project, queue))?.byId;
-    if (subs === undefined) return [];
+    const set = this.#subscriptions.get(queueKey(project, queue));
+    if (set === undefined || set.webhookCount === 0) return [];
     const out: SubscriptionRecord[] = [];
-    for (const s of subs.values()) if (s.websocket !== true && alive(s, now)) out.push(s);
+    for (const s of set.byId.values()) if (s.websocket !== true && alive(s, now)) out.push(s);
     return out.length > 1 ? out.sort((a, b) => (a.id < b.id ? -1 : 1)) : out;
   }
 

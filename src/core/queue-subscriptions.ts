@@ -31,6 +31,7 @@ export class QueueSubscriptions {
   readonly #byId = new Map<string, SubscriptionRecord>();
   readonly #bySubscriber = new Map<string, string>();
   #heap: Expiry[] = [];
+  #webhooks = 0;
 
   constructor(
     readonly project: string,
@@ -40,6 +41,11 @@ export class QueueSubscriptions {
   /** Every subscription held, expired ones included until purged; insertion order. */
   get byId(): ReadonlyMap<string, SubscriptionRecord> {
     return this.#byId;
+  }
+
+  /** Held subscriptions that are webhooks (not a WebSocket's own), expired ones included. */
+  get webhookCount(): number {
+    return this.#webhooks;
   }
 
   get(id: string): SubscriptionRecord | undefined {
@@ -56,6 +62,8 @@ export class QueueSubscriptions {
   set(s: SubscriptionRecord): void {
     const previous = this.#byId.get(s.id);
     if (previous !== undefined && previous.subscriber !== s.subscriber) this.#unindex(previous);
+    if (previous !== undefined && previous.websocket !== true) this.#webhooks -= 1;
+    if (s.websocket !== true) this.#webhooks += 1;
     this.#byId.set(s.id, s);
     this.#bySubscriber.set(s.subscriber, s.id);
     if (previous === undefined || expiryOf(previous) !== expiryOf(s)) this.#push({ at: expiryOf(s), id: s.id });
@@ -65,6 +73,7 @@ export class QueueSubscriptions {
     const s = this.#byId.get(id);
     if (s === undefined) return;
     this.#byId.delete(id);
+    if (s.websocket !== true) this.#webhooks -= 1;
     this.#unindex(s);
   }
 

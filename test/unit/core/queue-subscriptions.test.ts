@@ -2,7 +2,8 @@
  * The catalogue's indexed subscriptions (queue-subscriptions.ts) decide exactly as a plain scan
  * of every subscription of the queue: random creates, updates and deletes at moving times,
  * with few subscriber URLs so that duplicates, conflicts and expiries keep happening. After
- * every event, both must give the same outcome and hold the same live subscriptions.
+ * every event, both must give the same outcome and hold the same live subscriptions (and
+ * webhooks, which skip the scan while a queue holds none).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ class ScanModel {
 }
 
 type Op =
-  | { readonly op: 'create'; readonly sub: number; readonly ttl: number; readonly dt: number }
+  | { readonly op: 'create'; readonly sub: number; readonly ttl: number; readonly ws: boolean; readonly dt: number }
   | { readonly op: 'update'; readonly target: number; readonly sub: number | null; readonly ttl: number | null; readonly dt: number }
   | { readonly op: 'delete'; readonly target: number; readonly dt: number };
 
@@ -57,7 +58,7 @@ const ttl = fc.integer({ min: 1, max: 4 });
 const sub = fc.integer({ min: 0, max: SUBSCRIBERS.length - 1 });
 const target = fc.integer({ min: 0, max: 40 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('create' as const), sub, ttl, dt }),
+  fc.record({ op: fc.constant('create' as const), sub, ttl, ws: fc.boolean(), dt }),
   fc.record({ op: fc.constant('update' as const), target, sub: fc.option(sub), ttl: fc.option(ttl), dt }),
   fc.record({ op: fc.constant('delete' as const), target, dt }),
 );
@@ -77,7 +78,7 @@ describe('indexed subscriptions', () => {
           if (o.op === 'create') {
             const id = `s${String(i).padStart(4, '0')}`;
             ids.push(id);
-            e = { ...base, type: 'subscription_create', subscription: { id, subscriber: SUBSCRIBERS[o.sub] ?? '', ttl: o.ttl, options: {} } };
+            e = { ...base, type: 'subscription_create', subscription: { id, subscriber: SUBSCRIBERS[o.sub] ?? '', ttl: o.ttl, options: {}, ...(o.ws ? { websocket: true } : {}) } };
           } else {
             const id = ids[o.target % Math.max(1, ids.length)] ?? 'none';
             e =
@@ -93,6 +94,7 @@ describe('indexed subscriptions', () => {
           }
           expect(state.apply(e, i)).toEqual(model.apply(e));
           expect(state.subscriptions(P, Q, at)).toEqual(model.live(at));
+          expect(state.webhooks(P, Q, at)).toEqual(model.live(at).filter((s) => s.websocket !== true));
         });
       }),
       { numRuns: 300 },

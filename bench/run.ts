@@ -172,11 +172,10 @@ if (ONLY.has('many')) {
 if (ONLY.has('fanout')) {
   const sections = await fanoutBench({
     targets: [
-      { name: 'bridge (memory)', script: BRIDGE, env: MEMORY_ENV, raw: false },
-      ...(AMQP === '' ? [] : [{ name: 'bridge (rabbitmq)', script: BRIDGE, env: RABBIT_ENV, raw: false }]),
-      // BENCH_BEFORE: another build's bench/servers/bridge.js, for a before/after in the same run.
-      ...(process.env['BENCH_BEFORE'] === undefined ? [] : [{ name: 'before: bridge (memory)', script: process.env['BENCH_BEFORE'], env: MEMORY_ENV, raw: false }]),
-      ...(process.env['BENCH_BEFORE'] === undefined || AMQP === '' ? [] : [{ name: 'before: bridge (rabbitmq)', script: process.env['BENCH_BEFORE'], env: RABBIT_ENV, raw: false }]),
+      ...bridgeBuilds().flatMap(([prefix, script]) => [
+        { name: `${prefix}bridge (memory)`, script, env: MEMORY_ENV, raw: false },
+        ...(AMQP === '' ? [] : [{ name: `${prefix}bridge (rabbitmq)`, script, env: RABBIT_ENV, raw: false }]),
+      ]),
       // The same fan-out through one RabbitMQ stream, with nothing of the bridge: the broker's share.
       ...(AMQP === '' ? [] : [{ name: 'raw amqplib stream → ws', script: here('./servers/fanout-raw-rabbitmq.js'), env: RABBIT_ENV, raw: false }]),
       { name: 'raw ws', script: here('./servers/fanout-raw.js'), env: MEMORY_ENV, raw: true },

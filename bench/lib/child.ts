@@ -77,7 +77,7 @@ export async function startServer(script: string, env: Record<string, string> = 
       return (await report()).stages;
     },
     async rss() {
-          try {
+      try {
         const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
         const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
         return kb === undefined ? Number.NaN : Number(kb) * 1024;

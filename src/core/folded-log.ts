@@ -125,10 +125,10 @@ export class FoldedLog<E extends LogEvent, O> {
     const from = this.#lastOffset + 1;
     this.#expectFirst = from;
     const start = from === 0 ? 'first' : { offset: from };
-    const onReplaced = this.#o.onReplaced;
+    const { onReplaced } = this.#o;
     this.#tail = this.#o.backend.tail(this.#o.log, start, {
       onRecord: (r) => this.#onRecord(r),
-      ...(onReplaced === undefined ? {} : { onReplaced: () => onReplaced() }),
+      ...(onReplaced === undefined ? {} : { onReplaced }),
     });
     try {
       // Everything before our barrier has been folded once we read the barrier back.

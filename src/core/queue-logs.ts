@@ -75,7 +75,7 @@ export interface QueueLogsOptions {
   /** The queue's current incarnation in the catalogue, or undefined when it does not exist. */
   readonly incarnationOf: (project: string, queue: string) => number | undefined;
   /** Resolves once the catalogue is folded up to its end (see #replaced). */
-  readonly catalogCaughtUp?: () => Promise<void>;
+  readonly catalogCaughtUp: () => Promise<void>;
   /** Told of each record the fold skipped (see record-check.ts). */
   readonly onSkipped?: (project: string, queue: string, offset: number, reason: string) => void;
 }
@@ -189,9 +189,7 @@ export class QueueLogs {
     // First fold the catalogue to its end: the new log may be that of the queue created again
     // after a deletion this pod has not folded yet, and that deletion starts the fold over
     // itself (restarting twice would hand the new log's posts to the listeners twice).
-    const caughtUp = this.#o.catalogCaughtUp?.();
-    if (caughtUp === undefined) restart();
-    else caughtUp.then(restart, restart);
+    this.#o.catalogCaughtUp().then(restart, restart);
   }
 
   /** Closes the logs unused since `horizon` with no listener and no write in flight. */

@@ -100,8 +100,8 @@ export class StreamTail implements Tail {
   #cancelled = false;
   /** The last record delivered (its offset and bytes), to recognise the log after a cancel. */
   #last: { readonly offset: number; readonly content: Buffer } | null = null;
-  /** Set while re-registered after a cancel and the last record has not come back yet. */
-  #verifying: { readonly offset: number; readonly content: Buffer } | null = null;
+  /** Re-registered after a cancel at {@link #last}, which has not come back yet. */
+  #verifying = false;
   #probeTimer: NodeJS.Timeout | undefined;
 
   constructor(stream: string, start: TailStart, handler: TailHandler, ctx: TailContext) {
@@ -181,7 +181,7 @@ export class StreamTail implements Tail {
       if (generation === this.#generation) {
         this.#everRegistered = true;
         this.#cancelled = false;
-        this.#verifying = verify;
+        this.#verifying = verify !== null;
         if (verify !== null) this.#scheduleProbe(generation);
       }
     } catch (err) {
@@ -226,12 +226,12 @@ export class StreamTail implements Tail {
       this.#ctx.report({ type: 'record_skipped', stream: this.stream, offset: null, reason: 'no x-stream-offset header' });
       return;
     }
-    const verifying = this.#verifying;
-    if (verifying !== null && offset >= verifying.offset) {
-      this.#verifying = null;
+    const last = this.#last;
+    if (this.#verifying && last !== null && offset >= last.offset) {
+      this.#verifying = false;
       clearTimeout(this.#probeTimer);
-      if (offset !== verifying.offset || !msg.content.equals(verifying.content)) {
-        this.#replaced(verifying.offset);
+      if (offset !== last.offset || !msg.content.equals(last.content)) {
+        this.#replaced(last.offset);
         return;
       }
     }
@@ -247,17 +247,18 @@ export class StreamTail implements Tail {
    */
   #scheduleProbe(generation: number): void {
     clearTimeout(this.#probeTimer);
+    const pending = (): boolean => this.#verifying && generation === this.#generation;
     this.#probeTimer = setTimeout(() => {
-      const verifying = this.#verifying;
-      if (verifying === null || generation !== this.#generation) return;
+      const last = this.#last;
+      if (!pending() || last === null) return;
       this.#ctx.lastOffset(this.stream).then(
         (end) => {
-          if (this.#verifying !== verifying || generation !== this.#generation) return;
-          if (end !== null && end < verifying.offset) this.#replaced(verifying.offset);
+          if (!pending()) return;
+          if (end !== null && end < last.offset) this.#replaced(last.offset);
           else this.#scheduleProbe(generation);
         },
         () => {
-          if (this.#verifying === verifying && generation === this.#generation) this.#scheduleProbe(generation);
+          if (pending()) this.#scheduleProbe(generation);
         },
       );
     }, VERIFY_PROBE_MS);

@@ -199,8 +199,7 @@ export class Connection implements Session, NotificationSink {
     if (this.#silenced) return false;
     const data = n.data(this.#notifyBinary);
     if (!this.#busy) {
-      if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
-      this.#send(data, this.#notifyBinary);
+      this.#sendNotification(data);
       return true;
     }
     this.#deferred.push(data);
@@ -361,10 +360,13 @@ export class Connection implements Session, NotificationSink {
     const frames = this.#deferred;
     this.#deferred = [];
     this.#deferredBytes = 0;
-    for (const data of frames) {
-      if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
-      this.#send(data, this.#notifyBinary);
-    }
+    for (const data of frames) this.#sendNotification(data);
+  }
+
+  /** A notification frame: joins this turn's other frames to the socket (write-batch.ts). */
+  #sendNotification(data: Buffer): void {
+    if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
+    this.#send(data, this.#notifyBinary);
   }
 
   #send(data: Buffer, binary: boolean): void {

@@ -79,6 +79,8 @@ describe('a backend outage', () => {
     const warns = during.filter((l) => l.level === 40);
     expect(warns).toEqual([expect.objectContaining({ event: 'request_unavailable', code: 'ZQR_ERR_BROKER_UNAVAILABLE' })]);
     expect(warns[0]).not.toHaveProperty('err');
+    // fastify's per-request logger (made on first use, request-logger.ts) keeps the request id.
+    expect(warns[0]?.['reqId']).toEqual(expect.any(String));
     expect(during.filter((l) => l.event === 'backend_up')).toHaveLength(1);
   });
 });

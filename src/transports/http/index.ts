@@ -11,6 +11,7 @@ import { installErrorHandling, renderError } from './error-handler.js';
 import { pyJson } from '../../lib/py-json.js';
 import { installAuthHook } from './auth-hook.js';
 import { beforeHooks } from './hooks.js';
+import { RequestLogger } from './request-logger.js';
 import { registerClaimRoutes } from './routes/claims.js';
 import { registerHomeRoutes } from './routes/home.js';
 import { registerMessageRoutes } from './routes/messages.js';
@@ -61,6 +62,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     // Bodies are read by our own parser up to its cap; fastify's limit must not fire first.
     bodyLimit: Number.MAX_SAFE_INTEGER,
     logController: new QuietRequestLog(() => deps.logger.isLevelEnabled('debug')),
+    childLoggerFactory: RequestLogger.factory,
     ...(deps.tls === true ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => createHttpsServer({}, handler) } : {}),
     // Errors fastify raises before routing (a URL whose %-escapes are not UTF-8) get Zaqar's
     // shape too, not fastify's own JSON (found by the REST fuzzer).

@@ -44,6 +44,7 @@ import {
   WEBHOOK_DELIVERIES,
   type BoundPorts,
   type Metrics,
+  type Series,
 } from './observability/index.js';
 import { SubscriberGuard } from './notifications/subscriber-guard.js';
 import { WebhookDispatcher } from './notifications/index.js';
@@ -200,10 +201,19 @@ class Application implements App {
       ...authDeps,
       ...(signedUrlKey === undefined ? {} : { signedUrlKey }),
     });
+    // One pair of series per (route, method, status), resolved on its first request.
+    const httpSeries = new Map<string, { readonly count: Series; readonly duration: Series }>();
     this.http.addHook('onResponse', (request, reply, done) => {
-      const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
-      this.metrics.inc(HTTP_REQUESTS, labels);
-      this.metrics.observe(HTTP_DURATION, labels, reply.elapsedTime / 1000);
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let series = httpSeries.get(key);
+      if (series === undefined) {
+        const labels = { route, method: request.method, status: String(reply.statusCode) };
+        series = { count: this.metrics.series(HTTP_REQUESTS, labels), duration: this.metrics.series(HTTP_DURATION, labels) };
+        httpSeries.set(key, series);
+      }
+      series.count.inc();
+      series.duration.observe(reply.elapsedTime / 1000);
       done();
     });
     registerHealthRoutes(this.http, this.health, this.metrics);

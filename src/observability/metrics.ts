@@ -22,6 +22,12 @@ interface Declared {
   metric?: Metric;
 }
 
+/** See {@link Metrics.series}. */
+export interface Series {
+  inc(by?: number): void;
+  observe(value: number): void;
+}
+
 export interface MetricsOptions {
   /** Node/process default metrics (`process_*`, `nodejs_*`) in this registry; default true. */
   readonly defaultMetrics?: boolean;
@@ -74,6 +80,40 @@ export class Metrics {
     const metric = this.#metric(name, labels);
     if (metric.kind !== 'histogram') throw new Error(`metric ${name} is not a histogram`);
     metric.m.observe(labels, value);
+  }
+
+  /**
+   * One label set of a counter or histogram, resolved once for a hot path: `inc` and `observe`
+   * then skip hashing the labels (prom-client's `labels()` child) and building the value key.
+   */
+  series(name: string, labels: Labels): Series {
+    const metric = this.#metric(name, labels);
+    const values = this.#values;
+    const key = valueKey(name, labels);
+    switch (metric.kind) {
+      case 'histogram': {
+        const child = metric.m.labels(labels);
+        return {
+          inc: () => {
+            throw new Error(`metric ${name} is a histogram`);
+          },
+          observe: (v) => child.observe(v),
+        };
+      }
+      case 'counter':
+      case 'gauge': {
+        const child = metric.m.labels(labels);
+        return {
+          inc: (by = 1) => {
+            child.inc(by);
+            values.set(key, (values.get(key) ?? 0) + by);
+          },
+          observe: () => {
+            throw new Error(`metric ${name} is not a histogram`);
+          },
+        };
+      }
+    }
   }
 
   /** The current value of a counter or set gauge (0 when never touched). */

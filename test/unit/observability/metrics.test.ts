@@ -45,4 +45,24 @@ describe('Metrics', () => {
     expect(text).toContain('h_seconds_bucket{le="1",a="x"} 1\n');
     expect(text).toContain('h_seconds_count{a="x"} 2\n');
   });
+
+  it('a series counts and observes as inc and observe do for its labels', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.counter('c_total', 'help', ['route', 'status']);
+    m.histogram('d_seconds', 'help', ['route'], [0.1, 1]);
+    const count = m.series('c_total', { route: '/a', status: '201' });
+    const duration = m.series('d_seconds', { route: '/a' });
+    count.inc();
+    count.inc(2);
+    m.inc('c_total', { route: '/a', status: '201' });
+    duration.observe(0.5);
+    m.observe('d_seconds', { route: '/a' }, 0.05);
+    expect(m.value('c_total', { route: '/a', status: '201' })).toBe(4);
+    const text = await m.render();
+    expect(text).toContain('c_total{route="/a",status="201"} 4\n');
+    expect(text).toContain('d_seconds_bucket{le="0.1",route="/a"} 1\n');
+    expect(text).toContain('d_seconds_count{route="/a"} 2\n');
+    expect(() => count.observe(1)).toThrow(/not a histogram/);
+    expect(() => duration.inc()).toThrow(/is a histogram/);
+  });
 });

@@ -26,6 +26,8 @@ export function assertQueueName(queue: string, project: string): void {
 }
 
 const HEX32 = /^[0-9a-f]{32}$/;
+/** The canonical spelling itself, which nearly every client sends: returned as is. */
+const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Canonical form of a Client-ID as Python's `uuid.UUID()` reads it (reference §2.1): an
@@ -34,6 +36,7 @@ const HEX32 = /^[0-9a-f]{32}$/;
  * of one UUID are the same client.
  */
 export function canonicalClientId(raw: string): string | null {
+  if (CANONICAL.test(raw)) return raw;
   let s = raw.trim().toLowerCase();
   if (s.startsWith('urn:')) s = s.slice(4);
   if (s.startsWith('uuid:')) s = s.slice(5);

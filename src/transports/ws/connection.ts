@@ -18,7 +18,7 @@ import type { AttachResult, AttachStart, Json, Notification } from '../../core/t
 import { Coalescer } from './coalescer.js';
 import { reattachEncoding, type EncodedNotification, type FanOutTelemetry, type NotificationHub, type NotificationSink } from './notifications.js';
 import { parseRequest, type ValidRequest } from './request.js';
-import { SocketBatch, type Corkable } from './write-batch.js';
+import { SocketBatch, type RawSocket } from './write-batch.js';
 
 /** Requests queued on one connection before it stops reading from the socket. */
 const MAX_PENDING_REQUESTS = 256;
@@ -49,8 +49,12 @@ export interface ConnectionOptions {
   /** Connection uuid (also in the subscriber URL). */
   readonly id: string;
   readonly socket: WebSocket;
-  /** The TCP (or TLS) socket under `socket`: notification frames of one turn are corked on it. */
-  readonly rawSocket?: Corkable;
+  /**
+   * The TCP (or TLS) socket under `socket`. Notifications are written to it as whole frames
+   * built once per notification (EncodedNotification.frame), and the frames of one turn are
+   * corked on it. Without it they go through `socket.send`.
+   */
+  readonly rawSocket?: RawSocket;
   readonly deps: HandlerDeps;
   readonly hub: NotificationHub;
   /** Child logger carrying `connId`. */
@@ -91,6 +95,7 @@ export class Connection implements Session, NotificationSink {
   readonly done: Promise<void>;
 
   readonly #socket: WebSocket;
+  readonly #raw: RawSocket | null;
   readonly #batch: SocketBatch | null;
   readonly #deps: HandlerDeps;
   readonly #hub: NotificationHub;
@@ -116,7 +121,8 @@ export class Connection implements Session, NotificationSink {
     this.id = opts.id;
     this.subscriberUrl = opts.subscriberUrl;
     this.#socket = opts.socket;
-    this.#batch = opts.rawSocket === undefined ? null : new SocketBatch(opts.rawSocket);
+    this.#raw = opts.rawSocket ?? null;
+    this.#batch = this.#raw === null ? null : new SocketBatch(this.#raw);
     this.#deps = opts.deps;
     this.#hub = opts.hub;
     this.#log = opts.logger;
@@ -197,7 +203,8 @@ export class Connection implements Session, NotificationSink {
   /** {@link NotificationSink.deliver}. */
   deliver(n: EncodedNotification): boolean {
     if (this.#silenced) return false;
-    const data = n.data(this.#notifyBinary);
+    // A whole frame for the raw socket, or the payload for `ws` to frame.
+    const data = this.#raw === null ? n.data(this.#notifyBinary) : n.frame(this.#notifyBinary);
     if (!this.#busy) {
       this.#sendNotification(data);
       return true;
@@ -363,10 +370,24 @@ export class Connection implements Session, NotificationSink {
     for (const data of frames) this.#sendNotification(data);
   }
 
-  /** A notification frame: joins this turn's other frames to the socket (write-batch.ts). */
+  /**
+   * A notification: its whole frame written to the raw socket, joining this turn's other frames
+   * there (write-batch.ts); or, without a raw socket, its payload sent through `ws`.
+   *
+   * Writing beside `ws` keeps the order of all frames: `ws` queues nothing of its own when
+   * permessage-deflate is off (server.ts) and it is never given a Blob, so each of its sends
+   * is written to this same socket at once, and its `bufferedAmount` counts these bytes too.
+   */
   #sendNotification(data: Buffer): void {
-    if (this.#batch !== null) this.#hub.writes.beforeWrite(this.#batch);
-    this.#send(data, this.#notifyBinary);
+    const raw = this.#raw;
+    if (raw === null || this.#batch === null) {
+      this.#send(data, this.#notifyBinary);
+      return;
+    }
+    if (this.#silenced || this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#hub.writes.beforeWrite(this.#batch);
+    raw.write(data);
+    this.#checkBackpressure(data.length);
   }
 
   #send(data: Buffer, binary: boolean): void {

@@ -12,10 +12,35 @@ import type { Json } from '../../core/types.js';
 import { notificationFrame, reattachNotificationFrame } from './frames.js';
 import { WriteBatcher } from './write-batch.js';
 
-/** A notification with its two encodings computed lazily, once. */
+/**
+ * A whole server-to-client WebSocket frame (RFC 6455 §5.2): FIN, the text or binary opcode, no
+ * mask, the payload's length, then the payload. A server's frames are never masked, so one
+ * frame's bytes are the same for every socket.
+ */
+export function wsFrame(payload: Buffer, binary: boolean): Buffer {
+  const n = payload.length;
+  const headerLength = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + n);
+  frame[0] = 0x80 | (binary ? 0x2 : 0x1);
+  if (n < 126) {
+    frame[1] = n;
+  } else if (n < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(frame, headerLength);
+  return frame;
+}
+
+/** A notification with its two encodings (and their frames) computed lazily, once. */
 export class EncodedNotification {
   #text: Buffer | null = null;
   #binary: Buffer | null = null;
+  #textFrame: Buffer | null = null;
+  #binaryFrame: Buffer | null = null;
 
   constructor(
     readonly notification: Notification,
@@ -26,6 +51,12 @@ export class EncodedNotification {
   data(binary: boolean): Buffer {
     if (binary) return (this.#binary ??= encodeFrame(this.shape(this.notification), true));
     return (this.#text ??= encodeFrame(this.shape(this.notification), false));
+  }
+
+  /** {@link data} framed as one WebSocket message (see {@link wsFrame}), shared by every socket. */
+  frame(binary: boolean): Buffer {
+    if (binary) return (this.#binaryFrame ??= wsFrame(this.data(true), true));
+    return (this.#textFrame ??= wsFrame(this.data(false), false));
   }
 }
 

@@ -95,6 +95,8 @@ export function createWsServer(deps: WsDeps): WsServer {
   const finishing = new Set<Promise<void>>();
   const wss = new WebSocketServer({
     noServer: true,
+    // Off, and must stay so while connections write notification frames beside `ws` (with
+    // compression on, `ws` queues frames while it deflates, and the two would interleave).
     perMessageDeflate: false,
     clientTracking: false,
     maxPayload: deps.maxFrameBytes ?? defaultMaxFrameBytes(deps.limits.maxMessagesPostSize),

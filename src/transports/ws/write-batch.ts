@@ -10,10 +10,15 @@
  * microtask that follows the turn, so the rest go out together.
  */
 
-/** The socket under a WebSocket (a `net.Socket` or a TLS socket). */
+/** The socket under a WebSocket (a `net.Socket` or a TLS socket), as the batcher uses it. */
 export interface Corkable {
   cork(): void;
   uncork(): void;
+}
+
+/** The same socket as a connection writes whole notification frames to it. */
+export interface RawSocket extends Corkable {
+  write(frame: Buffer): boolean;
 }
 
 /** One socket's place in the current turn. */

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import WebSocket from 'ws';
 import { requestGc, type RunningServer } from './lib/child.js';
-import { load, send } from './lib/http-load.js';
+import { load, send, type HttpClient } from './lib/http-load.js';
 import { percentile } from './lib/stats.js';
 import { closeAll, workflowBody } from './scenarios.js';
 
@@ -83,9 +83,8 @@ export async function rawStreamPublish(url: string, total: number, inFlight: num
   return total / seconds;
 }
 
-/** REST posts of one message each to `queue` (throughput), e.g. with and without a schema bound. */
 /** Messages per second stored by REST posts of `perPost` messages each to `queue`. */
-export async function restPosts(port: number, queue: string, total = 4000, concurrency = 16, perPost = 1): Promise<number> {
+export async function restPosts(port: number, queue: string, total = 4000, concurrency = 16, perPost = 1, client?: HttpClient): Promise<number> {
   const path = `/v2/queues/${queue}/messages`;
   const r = await load(
     port,
@@ -97,6 +96,8 @@ export async function restPosts(port: number, queue: string, total = 4000, concu
     }),
     total,
     concurrency,
+    undefined,
+    client,
   );
   if (r.errors > 0) throw new Error(`${r.errors} posts failed on ${queue}`);
   return r.perSecond * perPost;

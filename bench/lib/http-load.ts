@@ -7,7 +7,8 @@
  * pipelining), as wrk and autocannon do: on these 2 shared vCPUs the load generator competes
  * with the server it measures, and node:http's client cost 115–200 µs of CPU per request,
  * more than the server's own share of a post; this one costs ~50 µs, most of it building the
- * request body. BENCH_HTTP_CLIENT=node runs the same loops through node:http instead.
+ * request body. `client: 'node'` (or BENCH_HTTP_CLIENT=node for every section) runs the same
+ * loops through node:http instead.
  */
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -54,6 +55,9 @@ export function send(port: number, spec: RequestSpec, agent?: Agent): Promise<{ 
   });
 }
 
+/** The loops' HTTP client: plain sockets (the default), or node:http. */
+export type HttpClient = 'raw' | 'node';
+
 export async function load(
   port: number,
   next: (i: number) => RequestSpec,
@@ -61,9 +65,10 @@ export async function load(
   concurrency: number,
   /** Requests sent first and not measured, so a cold server (JIT, first declarations) is warm. */
   warmup = Math.min(500, Math.floor(total / 4)),
+  client: HttpClient = process.env['BENCH_HTTP_CLIENT'] === 'node' ? 'node' : 'raw',
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const viaNode = process.env['BENCH_HTTP_CLIENT'] === 'node';
+  const viaNode = client === 'node';
   const connections = viaNode ? [] : await Promise.all(Array.from({ length: concurrency }, () => RawConnection.open(port)));
   let issued = 0;
   let errors = 0;

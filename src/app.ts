@@ -165,12 +165,16 @@ class Application implements App {
     this.#schemasGiven = overrides.schemas !== undefined;
     if (overrides.schemas !== undefined) this.#schemas.set(overrides.schemas);
 
+    // `config.auth` is absent only in configs built by hand (tests): noauth.
+    const auth = overrides.authenticator ?? (config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger));
+    const trusts = auth?.trusts;
     // Configs built by hand (tests) may lack the section: the guard then allows nothing internal.
     const guard = new SubscriberGuard(config.webhooks?.allowedCidrs);
     this.#webhooks = new WebhookDispatcher({
       logger: this.logger,
       guard,
       onOutcome: (outcome, count) => this.metrics.inc(WEBHOOK_DELIVERIES, { outcome }, count),
+      ...(trusts === undefined ? {} : { trustToken: (trustId: string) => trusts.token(trustId) }),
     });
     this.service = createZaqarService({
       backend: this.backend,
@@ -186,8 +190,6 @@ class Application implements App {
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
       ...(overrides.ids === undefined ? {} : { ids: overrides.ids }),
     });
-    // `config.auth` is absent only in configs built by hand (tests): noauth.
-    const auth = overrides.authenticator ?? (config.auth === undefined ? undefined : createAuthenticator(config.auth, this.logger));
     const authDeps = auth === undefined ? {} : { auth };
     const signedUrlKey = config.auth?.signedUrlKey;
     const corsOrigins = parseCorsOrigins(config.server.corsOrigins);

@@ -12,7 +12,7 @@ import type { PostedMessages, PostedSink, SubscriptionView } from '../core/index
 import type { SubscriberGuard } from './subscriber-guard.js';
 import { redactUrl } from '../observability/redact.js';
 import { resolveRetryPolicy, retrySchedule } from './retry-policy.js';
-import { notificationJson, requestBody, requestHeaders, webhookTarget, type NotDeliveredReason } from './webhook-request.js';
+import { notificationJson, requestBody, requestHeaders, webhookTarget, type NotDeliveredReason, type WebhookTarget } from './webhook-request.js';
 
 /** How one delivery (one message to one subscriber) ended. */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
@@ -38,6 +38,11 @@ export interface WebhookDispatcherOptions {
   readonly schedule?: Scheduler;
   /** Told of every finished delivery (for the metrics), with how many ended that way. */
   readonly onOutcome?: (outcome: DeliveryOutcome, count: number) => void;
+  /**
+   * A token scoped to a Keystone trust (`trust+http(s)` subscribers send it as `X-Auth-Token`);
+   * absent without Keystone, when such subscribers are not delivered.
+   */
+  readonly trustToken?: (trustId: string) => Promise<string>;
 }
 
 /** One subscriber's share of one post: its messages go out one after the other. */
@@ -48,6 +53,8 @@ interface Job {
   readonly shown: string;
   readonly url: string;
   readonly headers: Headers;
+  /** The trust whose token each attempt carries (`trust+` subscribers). */
+  readonly trustId: string | undefined;
   readonly bodies: readonly string[];
   /** Seconds before each retry. */
   readonly schedule: readonly number[];
@@ -74,6 +81,7 @@ export class WebhookDispatcher implements PostedSink {
   readonly #maxInFlight: number;
   readonly #schedule: Scheduler;
   readonly #onOutcome: (outcome: DeliveryOutcome, count: number) => void;
+  readonly #trustToken: ((trustId: string) => Promise<string>) | undefined;
   /** Aborts the POSTs still running when the close deadline passes. */
   readonly #abort = new AbortController();
   readonly #jobs = new Set<Promise<void>>();
@@ -93,6 +101,7 @@ export class WebhookDispatcher implements PostedSink {
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#schedule = options.schedule ?? unrefTimeout;
     this.#onOutcome = options.onOutcome ?? (() => undefined);
+    this.#trustToken = options.trustToken;
   }
 
   /** Deliveries accepted and not finished yet. */
@@ -144,7 +153,7 @@ export class WebhookDispatcher implements PostedSink {
     let dropped = 0;
     for (const sub of p.webhooks) {
       if (sub.websocket === true) continue;
-      const target = webhookTarget(sub);
+      const target = webhookTarget(sub, this.#trustToken !== undefined);
       if (typeof target === 'string') {
         this.#notDelivered(sub, target);
         continue;
@@ -161,7 +170,7 @@ export class WebhookDispatcher implements PostedSink {
   }
 
   /** The first `n` messages for one subscriber; null (and `failed`) when its headers are not HTTP. */
-  #job(p: PostedMessages, sub: SubscriptionView, target: { url: URL; request: string }, n: number): Job | null {
+  #job(p: PostedMessages, sub: SubscriptionView, target: WebhookTarget, n: number): Job | null {
     let headers: Headers;
     try {
       headers = requestHeaders(sub.options, target.url);
@@ -176,6 +185,7 @@ export class WebhookDispatcher implements PostedSink {
       shown: redactUrl(sub.subscriber),
       url: target.request,
       headers,
+      trustId: target.trustId,
       bodies: p.messages.slice(0, n).map((m) => requestBody(sub.options, notificationJson(p.queue, m))),
       schedule: retrySchedule(resolveRetryPolicy(sub.options, p.metadata)),
     };
@@ -232,11 +242,24 @@ export class WebhookDispatcher implements PostedSink {
     return true;
   }
 
-  /** One POST. Statuses 200..499 settle the delivery (Zaqar retries only on 5xx and errors). */
+  /**
+   * One POST. Statuses 200..499 settle the delivery (Zaqar retries only on 5xx and errors). A
+   * trust subscriber's POST carries a token of its trust as `X-Auth-Token` (a `post_headers`
+   * one wins, as in Zaqar); no token (Keystone refused or unreachable) fails the attempt.
+   */
   async #attempt(job: Job, body: string): Promise<Attempt> {
+    let headers = job.headers;
+    if (job.trustId !== undefined && this.#trustToken !== undefined && !headers.has('x-auth-token')) {
+      try {
+        headers = new Headers(headers);
+        headers.set('X-Auth-Token', await this.#trustToken(job.trustId));
+      } catch (err) {
+        return { ok: false, error: `no token for the subscription's trust: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    }
     try {
       const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#abort.signal]);
-      const res = await this.#fetch(job.url, { method: 'POST', headers: job.headers, body, signal });
+      const res = await this.#fetch(job.url, { method: 'POST', headers, body, signal });
       // Free the connection; the answer's body means nothing to Zaqar.
       await res.body?.cancel().catch(() => undefined);
       return res.status >= 200 && res.status < 500 ? { ok: true, status: res.status } : { ok: false, status: res.status };
@@ -265,7 +288,7 @@ export class WebhookDispatcher implements PostedSink {
     this.#report('dropped', count);
   }
 
-  /** `mailto:` and `trust+http(s):` subscribers: logged once per subscription, at debug. */
+  /** `mailto:` subscribers, and trust ones without a trust or without Keystone: logged once per subscription, at debug. */
   #notDelivered(sub: SubscriptionView, reason: NotDeliveredReason): void {
     if (this.#skipped.has(sub.id)) return;
     if (this.#skipped.size >= SKIPPED_MEMORY) this.#skipped.clear();

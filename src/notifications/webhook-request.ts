@@ -55,17 +55,30 @@ export function requestHeaders(options: Readonly<Record<string, unknown>>, targe
 }
 
 /** Why a subscription gets no POST. */
-export type NotDeliveredReason = 'unsupported_scheme' | 'invalid_url';
+export type NotDeliveredReason = 'unsupported_scheme' | 'invalid_url' | 'no_trust';
+
+/** Where a webhook goes, and the Keystone trust its POSTs carry a token of (`trust+` subscribers). */
+export interface WebhookTarget {
+  readonly url: URL;
+  /** `url` without user info. */
+  readonly request: string;
+  readonly trustId?: string;
+}
+
+const TRUST_PREFIX = /^trust\+(?=https?:)/i;
 
 /**
  * The URL to POST to, without user info (fetch refuses credentials in URLs; they travel in
- * `Authorization`), or why the subscription is not a webhook we deliver: `mailto:` and
- * `trust+http(s):` are not (no mail relay, no Keystone trusts).
+ * `Authorization`), or why the subscription is not a webhook we deliver. `trust+http(s):`
+ * subscribers are POSTed to without the prefix, with a token of the trust in their options
+ * (`trusts`: whether this bridge can get one, i.e. runs with Keystone); without a trust id
+ * or without Keystone they are not delivered. `mailto:` is not delivered (no mail relay).
  */
-export function webhookTarget(sub: Pick<SubscriptionView, 'subscriber'>): { url: URL; request: string } | NotDeliveredReason {
+export function webhookTarget(sub: Pick<SubscriptionView, 'subscriber' | 'options'>, trusts = false): WebhookTarget | NotDeliveredReason {
+  const trust = TRUST_PREFIX.test(sub.subscriber);
   let url: URL;
   try {
-    url = new URL(sub.subscriber);
+    url = new URL(sub.subscriber.replace(TRUST_PREFIX, ''));
   } catch {
     return 'invalid_url';
   }
@@ -73,5 +86,8 @@ export function webhookTarget(sub: Pick<SubscriptionView, 'subscriber'>): { url:
   const bare = new URL(url.href);
   bare.username = '';
   bare.password = '';
-  return { url, request: bare.href };
+  if (!trust) return { url, request: bare.href };
+  const trustId = sub.options['trust_id'];
+  if (!trusts || typeof trustId !== 'string' || trustId === '') return 'no_trust';
+  return { url, request: bare.href, trustId };
 }

@@ -5,7 +5,7 @@
  * The versions document (`/`) stays open, as a discovery document.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isAuthError, type Authenticator } from '../../auth/index.js';
+import { isAuthError, type Authenticator, type Caller } from '../../auth/index.js';
 import { pathOf } from './context.js';
 import { isPreSigned } from './hooks.js';
 import { HttpError } from './http-error.js';
@@ -18,6 +18,13 @@ export function tokenOf(request: FastifyRequest): string | undefined {
   const authz = request.headers.authorization;
   const m = authz === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authz);
   return m?.[1];
+}
+
+/** The request's token and its validated identity (auth modes, once the hook passed), or null. */
+export function callerOf(request: FastifyRequest): Caller | null {
+  const identity = request.zaqarIdentity;
+  const token = tokenOf(request);
+  return identity === null || token === undefined ? null : { token, identity };
 }
 
 export function installAuthHook(app: FastifyInstance, auth: Authenticator): void {

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { isAction } from './actions.js';
-import { isAdmin, isAuthError, type Identity } from '../../auth/index.js';
+import { isAdmin, isAuthError, type Caller, type Identity } from '../../auth/index.js';
 import { verifySignature } from '../../auth/signed-url.js';
 import { decodeFrame, encodeFrame } from './codec.js';
 import type { Outcome } from './dispatch.js';
@@ -115,6 +115,8 @@ export class Connection implements Session, NotificationSink {
   #silenced = false;
   /** The identity of the last successful `authenticate` (auth modes only). */
   #identity: Identity | null = null;
+  /** Its token and identity, for what the connection asks on the caller's behalf (trusts). */
+  #caller: Caller | null = null;
   #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ConnectionOptions) {
@@ -198,6 +200,11 @@ export class Connection implements Session, NotificationSink {
     this.#subscriptions.push({ project, queue, id, stop: () => stop() });
     this.#telemetry?.subscriptions(1);
     return result;
+  }
+
+  /** {@link Session.caller}. */
+  get caller(): Caller | null {
+    return this.#caller;
   }
 
   /** {@link NotificationSink.deliver}. */
@@ -325,6 +332,7 @@ export class Connection implements Session, NotificationSink {
     try {
       const identity = await auth.verify(token);
       this.#identity = identity;
+      this.#caller = { token, identity };
       this.#armExpiry(identity.expiresAt);
       return { echo: AUTH_ECHO, status: 200, body: { message: 'Authentified.' } };
     } catch (err) {

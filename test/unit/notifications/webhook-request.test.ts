@@ -68,15 +68,26 @@ describe('requestHeaders', () => {
 });
 
 describe('webhookTarget', () => {
+  const sub = (subscriber: string, options: Record<string, string> = {}): { subscriber: string; options: Record<string, string> } => ({ subscriber, options });
+
   it('accepts http and https, and strips user info from the request URL', () => {
-    expect(webhookTarget({ subscriber: 'http://127.0.0.1:9/a' })).toMatchObject({ request: 'http://127.0.0.1:9/a' });
-    expect(webhookTarget({ subscriber: 'https://u:p@127.0.0.1:9/a?b=1' })).toMatchObject({ request: 'https://127.0.0.1:9/a?b=1' });
+    expect(webhookTarget(sub('http://127.0.0.1:9/a'))).toMatchObject({ request: 'http://127.0.0.1:9/a' });
+    expect(webhookTarget(sub('https://u:p@127.0.0.1:9/a?b=1'))).toMatchObject({ request: 'https://127.0.0.1:9/a?b=1' });
   });
 
-  it('does not deliver mailto, trust+http(s) or unparsable subscribers', () => {
-    expect(webhookTarget({ subscriber: 'mailto:ops@example.org' })).toBe('unsupported_scheme');
-    expect(webhookTarget({ subscriber: 'trust+http://127.0.0.1:9/a' })).toBe('unsupported_scheme');
-    expect(webhookTarget({ subscriber: 'trust+https://127.0.0.1:9/a' })).toBe('unsupported_scheme');
-    expect(webhookTarget({ subscriber: 'http://' })).toBe('invalid_url');
+  it('does not deliver mailto or unparsable subscribers', () => {
+    expect(webhookTarget(sub('mailto:ops@example.org'))).toBe('unsupported_scheme');
+    expect(webhookTarget(sub('http://'))).toBe('invalid_url');
+    expect(webhookTarget(sub('trust+ftp://127.0.0.1:9/a'))).toBe('unsupported_scheme');
+  });
+
+  it('delivers trust+http(s) without the prefix, with their trust, only when the bridge can get trust tokens', () => {
+    const withTrust = sub('trust+https://u:p@127.0.0.1:9/a?b=1', { trust_id: 't-1' });
+    expect(webhookTarget(withTrust, true)).toMatchObject({ request: 'https://127.0.0.1:9/a?b=1', trustId: 't-1' });
+    expect((webhookTarget(withTrust, true) as { url: URL }).url.username).toBe('u');
+    expect(webhookTarget(sub('TRUST+http://127.0.0.1:9/a', { trust_id: 't-2' }), true)).toMatchObject({ request: 'http://127.0.0.1:9/a', trustId: 't-2' });
+    expect(webhookTarget(withTrust, false)).toBe('no_trust');
+    expect(webhookTarget(sub('trust+http://127.0.0.1:9/a'), true)).toBe('no_trust');
+    expect(webhookTarget(sub('http://127.0.0.1:9/a', { trust_id: 't-3' }), true)).not.toHaveProperty('trustId');
   });
 });

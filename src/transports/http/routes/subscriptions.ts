@@ -3,11 +3,13 @@
  * Validation follows `validation.py#subscription_patching` and its texts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withTrust } from '../../../auth/index.js';
 import { errors } from '../../../core/errors.js';
 import type { Limits } from '../../../core/limits.js';
 import * as rules from '../../../core/rules.js';
 import type { Json, JsonObject, UpdateSubscriptionOptions } from '../../../core/types.js';
 import { hasBody, pyInt, readJson } from '../body.js';
+import { callerOf } from '../auth-hook.js';
 import { ctxOf, pathOf } from '../context.js';
 import type { HttpDeps } from '../deps.js';
 import { renderError } from '../error-handler.js';
@@ -92,7 +94,8 @@ async function createSubscription(deps: HttpDeps, req: FastifyRequest, reply: Fa
   }
   const fields = subscriptionFields(checkSubscription(doc, deps.limits));
   const subscriber = fields.subscriber ?? '';
-  const result = await deps.service.createSubscription(ctxOf(req), param(req, 'queue_name'), { ...fields, subscriber });
+  const opts = await withTrust({ ...fields, subscriber }, deps.auth?.trusts, callerOf(req), deps.limits.defaultSubscriptionTtl);
+  const result = await deps.service.createSubscription(ctxOf(req), param(req, 'queue_name'), opts);
   reply.header('location', pathOf(req));
   if (!result.created && result.confirmed) {
     renderError(

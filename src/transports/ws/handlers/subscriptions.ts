@@ -1,6 +1,7 @@
 /**
  * Subscription actions (reference §3.5 "Subscriptions", §3.6).
  */
+import { withTrust } from '../../../auth/index.js';
 import { errors } from '../../../core/errors.js';
 import type { AttachStart, CreateSubscriptionOptions } from '../../../core/types.js';
 import { subscriptionRecord } from '../../../core/records.js';
@@ -11,7 +12,7 @@ import { reply } from './types.js';
  * Without `subscriber` the connection itself subscribes: delivery is active before the 201
  * is answered. A duplicate is always a 409 with a plain string on WS (unlike REST).
  */
-export const subscriptionCreate: Handler<'subscription_create'> = async (call, { service }) => {
+export const subscriptionCreate: Handler<'subscription_create'> = async (call, { service, auth, limits }) => {
   const { body, ctx, session } = call;
   const q = body.queue_name;
   const own = body.subscriber === undefined;
@@ -25,7 +26,7 @@ export const subscriptionCreate: Handler<'subscription_create'> = async (call, {
   if (start !== null && !own) {
     throw errors.validation('The marker is only valid for subscriptions of this connection (no subscriber).');
   }
-  const result = await service.createSubscription(ctx, q, opts);
+  const result = await service.createSubscription(ctx, q, await withTrust(opts, auth?.trusts, session.caller, limits.defaultSubscriptionTtl));
   if (!result.created) return reply(409, `Subscription ${q} not created.`);
   const created = { subscription_id: result.id, message: `Subscription ${q} created.` };
   if (!own) return reply(201, created);

@@ -2,7 +2,7 @@
  * What an action handler gets and returns. Handlers turn one validated request into one
  * reply; they throw {@link ZaqarError}s for endpoint errors (rendered by the connection).
  */
-import type { Authenticator } from '../../../auth/index.js';
+import type { Authenticator, Caller } from '../../../auth/index.js';
 import type { Limits } from '../../../core/limits.js';
 import type { AttachResult, AttachStart, Json, RequestContext, ZaqarService } from '../../../core/types.js';
 import type { Action, ActionBodies, FrameHeaders } from '../actions.js';
@@ -22,6 +22,8 @@ export interface Session {
    * Replayed frames follow the response of the current request.
    */
   reattach(project: string, queue: string, id: string, binary: boolean, start: AttachStart): Promise<AttachResult>;
+  /** The token of the last successful `authenticate` and its identity (auth modes), or null. */
+  readonly caller: Caller | null;
 }
 
 export interface Call<A extends Action> {

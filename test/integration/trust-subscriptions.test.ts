@@ -7,7 +7,11 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { AuthError } from '../../src/auth/index.js';
+import { KeystoneAuthenticator } from '../../src/auth/keystone.js';
 import { call, Peer, startAuthApp, type AuthApp } from '../fixtures/auth-app.js';
+import { HttpRecorder } from '../fixtures/http-recorder.js';
 import { ADMIN_PASSWORD, Keystone, keystoneAvailable, type User } from '../fixtures/keystone.js';
 
 interface Received {
@@ -124,5 +128,49 @@ describe.runIf(keystoneAvailable())('trust subscriptions (real Keystone)', () =>
     const other = { 'x-auth-token': await ks.token(alice.name, alice.password, alice.projectName) };
     const list = await call(t.rest, 'GET', '/v2/queues/tq3/subscriptions', other);
     expect((list.json as { subscriptions: unknown[] }).subscriptions).toEqual([]);
+  });
+
+  it('shares one trust token between concurrent deliveries, renews it near its expiry, and does not keep a refusal', async () => {
+    const rec = await HttpRecorder.start(ks.url.replace(/\/v3$/, ''));
+    let now = Date.now();
+    const auth = new KeystoneAuthenticator({
+      url: `${rec.origin}/v3`,
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+      projectName: 'admin',
+      userDomainName: 'Default',
+      projectDomainName: 'Default',
+      cacheTtlMs: 60_000,
+      timeoutMs: 5_000,
+      logger: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    const issued = (): number => rec.exchanges.filter((e) => e.method === 'POST' && e.path === '/v3/auth/tokens' && e.status === 201).length;
+    try {
+      const token = await ks.token(alice.name, alice.password, alice.projectName);
+      const identity = await auth.verify(token);
+      expect(identity.userId).toEqual(expect.any(String));
+      const trustId = await auth.trusts.create({ token, identity }, now + 600_000);
+      const before = issued();
+      const [a, b] = await Promise.all([auth.trusts.token(trustId), auth.trusts.token(trustId)]);
+      expect(a).toBe(b);
+      expect(await auth.trusts.token(trustId)).toBe(a);
+      expect(issued()).toBe(before + 1);
+      // Keystone's tokens last an hour here; an hour later the bridge asks for a new one.
+      now += 3_600_000;
+      const renewed = await auth.trusts.token(trustId);
+      expect(issued()).toBe(before + 2);
+      expect(renewed).not.toBe(a);
+      expect(await inspect(renewed)).toMatchObject({ trust: trustId });
+
+      const unknown = await auth.trusts.token('no-such-trust').catch((e: unknown) => e);
+      expect(unknown).toBeInstanceOf(AuthError);
+      expect((unknown as AuthError).kind).toBe('invalid');
+      const asked = rec.exchanges.length;
+      await auth.trusts.token('no-such-trust').catch(() => undefined);
+      expect(rec.exchanges.length).toBeGreaterThan(asked); // asked again: a refusal is not kept
+    } finally {
+      await rec.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { JwtAuthenticator } from './jwt.js';
 import { KeystoneAuthenticator } from './keystone.js';
 import type { Authenticator } from './types.js';
 
-export { isTrustSubscriber, withTrust } from './trust-subscriptions.js';
+export { withTrust } from './trust-subscriptions.js';
 export { AuthError, isAdmin, isAuthError, type Authenticator, type Caller, type Identity, type Trusts } from './types.js';
 
 /** The configured strategy; undefined for `noauth`. The config loader checked the fields. */

@@ -215,8 +215,8 @@ export class KeystoneAuthenticator implements Authenticator {
 
   #renewTrustToken(trustId: string, replaced: Promise<ServiceToken> | undefined): Promise<ServiceToken> {
     // Another caller may have renewed it while this one waited.
-    const now = this.#trustTokens.get(trustId);
-    if (now !== undefined && now !== replaced) return now;
+    const latest = this.#trustTokens.get(trustId);
+    if (latest !== undefined && latest !== replaced) return latest;
     if (this.#trustTokens.size >= MAX_TRUST_TOKENS) this.#trustTokens.clear();
     const p = this.#passwordToken({ 'OS-TRUST:trust': { id: trustId } }).then((issued) => {
       if (issued.ok) return issued.token;

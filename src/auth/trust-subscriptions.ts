@@ -9,7 +9,7 @@ import type { CreateSubscriptionOptions } from '../core/types.js';
 import { isAuthError, type Caller, type Trusts } from './types.js';
 
 /** `trust+http://…` or `trust+https://…`. */
-export function isTrustSubscriber(uri: string): boolean {
+function isTrustSubscriber(uri: string): boolean {
   return /^trust\+https?:/i.test(uri);
 }
 

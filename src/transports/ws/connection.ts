@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { isAction } from './actions.js';
-import { isAdmin, isAuthError, type Caller, type Identity } from '../../auth/index.js';
+import { isAdmin, isAuthError, type Caller } from '../../auth/index.js';
 import { verifySignature } from '../../auth/signed-url.js';
 import { decodeFrame, encodeFrame } from './codec.js';
 import type { Outcome } from './dispatch.js';
@@ -95,8 +95,8 @@ export class Connection implements Session, NotificationSink {
   readonly done: Promise<void>;
 
   readonly #socket: WebSocket;
-  readonly #raw: RawSocket | null;
-  readonly #batch: SocketBatch | null;
+  /** The raw socket notifications are written to, with its place in the current turn. */
+  readonly #raw: { readonly socket: RawSocket; readonly batch: SocketBatch } | null;
   readonly #deps: HandlerDeps;
   readonly #hub: NotificationHub;
   readonly #log: Logger;
@@ -113,9 +113,10 @@ export class Connection implements Session, NotificationSink {
   #notifyBinary = false;
   /** No more frames are sent (closing, closed or cut off). */
   #silenced = false;
-  /** The identity of the last successful `authenticate` (auth modes only). */
-  #identity: Identity | null = null;
-  /** Its token and identity, for what the connection asks on the caller's behalf (trusts). */
+  /**
+   * The token of the last successful `authenticate` and its identity (auth modes only): the
+   * gate's project check, and what the connection asks on the caller's behalf (trusts).
+   */
   #caller: Caller | null = null;
   #expiryTimer: NodeJS.Timeout | undefined;
 
@@ -123,8 +124,7 @@ export class Connection implements Session, NotificationSink {
     this.id = opts.id;
     this.subscriberUrl = opts.subscriberUrl;
     this.#socket = opts.socket;
-    this.#raw = opts.rawSocket ?? null;
-    this.#batch = this.#raw === null ? null : new SocketBatch(this.#raw);
+    this.#raw = opts.rawSocket === undefined ? null : { socket: opts.rawSocket, batch: new SocketBatch(opts.rawSocket) };
     this.#deps = opts.deps;
     this.#hub = opts.hub;
     this.#log = opts.logger;
@@ -288,7 +288,7 @@ export class Connection implements Session, NotificationSink {
     const auth = this.#deps.auth;
     if (auth === undefined) return null;
     if (req.action === 'authenticate') return this.#authenticate(req.headers['X-Auth-Token'] ?? '');
-    const identity = this.#identity;
+    const identity = this.#caller?.identity ?? null;
     if (identity === null) {
       if (this.#preSignedAllows(req)) return null;
       return { echo: req.echo, status: 403, body: protocolError('Not authentified.') };
@@ -331,7 +331,6 @@ export class Connection implements Session, NotificationSink {
     if (auth === undefined) throw new Error('authenticate gate without an authenticator');
     try {
       const identity = await auth.verify(token);
-      this.#identity = identity;
       this.#caller = { token, identity };
       this.#armExpiry(identity.expiresAt);
       return { echo: AUTH_ECHO, status: 200, body: { message: 'Authentified.' } };
@@ -356,7 +355,7 @@ export class Connection implements Session, NotificationSink {
         this.#armExpiry(expiresAt);
         return;
       }
-      this.#identity = null;
+      this.#caller = null;
       this.#log.info({ event: 'ws_auth_expired' }, 'ws: token expired, closing');
       this.#silenced = true;
       this.#socket.close(AUTH_EXPIRED_CLOSE.code, AUTH_EXPIRED_CLOSE.reason);
@@ -388,13 +387,13 @@ export class Connection implements Session, NotificationSink {
    */
   #sendNotification(data: Buffer): void {
     const raw = this.#raw;
-    if (raw === null || this.#batch === null) {
+    if (raw === null) {
       this.#send(data, this.#notifyBinary);
       return;
     }
     if (this.#silenced || this.#socket.readyState !== this.#socket.OPEN) return;
-    this.#hub.writes.beforeWrite(this.#batch);
-    raw.write(data);
+    this.#hub.writes.beforeWrite(raw.batch);
+    raw.socket.write(data);
     this.#checkBackpressure(data.length);
   }
 

@@ -101,6 +101,8 @@ export class FoldedLog<E extends LogEvent, O> {
   #inFlight = 0;
   /** Writes waiting for the append in flight to settle (group commit). */
   #waiting: { readonly event: E; readonly waiter: Pending<O> }[] = [];
+  /** A {@link flushSoon} is scheduled. */
+  #flushScheduled = false;
 
   constructor(options: FoldedLogOptions<E, O>) {
     this.#o = options;
@@ -167,8 +169,12 @@ export class FoldedLog<E extends LogEvent, O> {
         this.#pending.set(rid, waiters);
       }
       waiters.add(waiter);
-      if (this.#o.groupCommit !== undefined && this.#inFlight > 0) this.#waiting.push({ event, waiter });
-      else this.#append([{ event, waiter }]);
+      if (this.#o.groupCommit === undefined) {
+        this.#append([{ event, waiter }]);
+        return;
+      }
+      this.#waiting.push({ event, waiter });
+      this.#flushSoon();
     });
   }
 
@@ -195,6 +201,20 @@ export class FoldedLog<E extends LogEvent, O> {
       },
     ).finally(() => {
       this.#inFlight -= 1;
+      this.#flushSoon();
+    });
+  }
+
+  /**
+   * Flushes once the current turn of the event loop has run its I/O callbacks: the writes of
+   * every request read in that turn (and of any that arrived while the append was in flight)
+   * go to the broker as one record, where flushing at once would send the first alone.
+   */
+  #flushSoon(): void {
+    if (this.#flushScheduled || this.#inFlight > 0 || this.#waiting.length === 0) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
       this.#flush();
     });
   }

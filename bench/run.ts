@@ -308,23 +308,25 @@ if (ONLY.has('catalog')) {
 
 // ── 5. RabbitMQ: bridge posts vs raw amqplib, and fan-out across two pods ────────────────
 if (ONLY.has('rabbitmq') && AMQP !== '') {
+  // BENCH_POSTS_SCALE=5 runs every REST row 5 × longer (a warmer server; the raw rows are fixed).
+  const POSTS_SCALE = Number(process.env['BENCH_POSTS_SCALE'] ?? 1);
   const cases: Record<string, (round: number) => Promise<number>> = {
-    'bridge (rabbitmq) REST, 1 msg/post, 1 client': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c1x${r}`, 500, 1)),
+    'bridge (rabbitmq) REST, 1 msg/post, 1 client': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c1x${r}`, 500 * POSTS_SCALE, 1)),
     'raw amqplib → stream, confirms, 1 in flight': () => rawStreamPublish(AMQP, 2000, 1),
-    'bridge (rabbitmq) REST, 1 msg/post, 16 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c16x${r}`, 4000, 16)),
+    'bridge (rabbitmq) REST, 1 msg/post, 16 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c16x${r}`, 4000 * POSTS_SCALE, 16)),
     'bridge (rabbitmq) REST, 1 msg/post, 16 clients, node:http load generator': (r) =>
-      withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `n16x${r}`, 4000, 16, 1, 'node')),
-    'bridge (memory) REST, 1 msg/post, 16 clients (HTTP ceiling)': (r) => withServer(BRIDGE, MEMORY_ENV, (s) => restPosts(s.restPort, `m16x${r}`, 4000, 16)),
-    'bridge (rabbitmq) REST, 1 msg/post, 64 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c64x${r}`, 6000, 64)),
+      withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `n16x${r}`, 4000 * POSTS_SCALE, 16, 1, 'node')),
+    'bridge (memory) REST, 1 msg/post, 16 clients (HTTP ceiling)': (r) => withServer(BRIDGE, MEMORY_ENV, (s) => restPosts(s.restPort, `m16x${r}`, 4000 * POSTS_SCALE, 16)),
+    'bridge (rabbitmq) REST, 1 msg/post, 64 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c64x${r}`, 6000 * POSTS_SCALE, 64)),
     'raw amqplib → stream, confirms, 16 in flight': () => rawStreamPublish(AMQP, 20000, 16),
-    'bridge (rabbitmq) REST, 10 msgs/post, 16 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c16b${r}`, 2000, 16, 10)),
+    'bridge (rabbitmq) REST, 10 msgs/post, 16 clients': (r) => withServer(BRIDGE, RABBIT_ENV, (s) => restPosts(s.restPort, `c16b${r}`, 2000 * POSTS_SCALE, 16, 10)),
     'raw amqplib → stream, confirms, 1000 in flight': () => rawStreamPublish(AMQP, 40000, 1000),
   };
   // With BENCH_BEFORE, the other build's single-message rows too, in the same rounds.
   for (const [prefix, script] of bridgeBuilds().slice(1)) {
-    cases[`${prefix}bridge (rabbitmq) REST, 1 msg/post, 16 clients`] = (r) => withServer(script, RABBIT_ENV, (s) => restPosts(s.restPort, `b16x${r}`, 4000, 16));
-    cases[`${prefix}bridge (memory) REST, 1 msg/post, 16 clients`] = (r) => withServer(script, MEMORY_ENV, (s) => restPosts(s.restPort, `bm16x${r}`, 4000, 16));
-    cases[`${prefix}bridge (rabbitmq) REST, 1 msg/post, 64 clients`] = (r) => withServer(script, RABBIT_ENV, (s) => restPosts(s.restPort, `b64x${r}`, 6000, 64));
+    cases[`${prefix}bridge (rabbitmq) REST, 1 msg/post, 16 clients`] = (r) => withServer(script, RABBIT_ENV, (s) => restPosts(s.restPort, `b16x${r}`, 4000 * POSTS_SCALE, 16));
+    cases[`${prefix}bridge (memory) REST, 1 msg/post, 16 clients`] = (r) => withServer(script, MEMORY_ENV, (s) => restPosts(s.restPort, `bm16x${r}`, 4000 * POSTS_SCALE, 16));
+    cases[`${prefix}bridge (rabbitmq) REST, 1 msg/post, 64 clients`] = (r) => withServer(script, RABBIT_ENV, (s) => restPosts(s.restPort, `b64x${r}`, 6000 * POSTS_SCALE, 64));
   }
   const samples = await rounds(Object.keys(cases), (name, round) => (cases[name] as (r: number) => Promise<number>)(round));
   const raw1 = median(samples.get('raw amqplib → stream, confirms, 1 in flight') ?? []);

@@ -101,7 +101,7 @@ export class FoldedLog<E extends LogEvent, O> {
   #inFlight = 0;
   /** Writes waiting for the append in flight to settle (group commit). */
   #waiting: { readonly event: E; readonly waiter: Pending<O> }[] = [];
-  /** A {@link flushSoon} is scheduled. */
+  /** A flush is scheduled for the end of this turn (`#flushSoon`). */
   #flushScheduled = false;
 
   constructor(options: FoldedLogOptions<E, O>) {

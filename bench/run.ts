@@ -4,7 +4,7 @@
  *   npm run bench                          # every section that needs no broker
  *   RABBITMQ_URL=amqp://… npm run bench    # also the RabbitMQ sections
  *   BENCH_ONLY=core,schema npm run bench   # some sections: core, schema, memory, reattach, coalesce, catalog, rabbitmq,
- *                                          # stages, and `many` (10,000 connections; not in the default set)
+ *                                          # stages, warm (part of rabbitmq), and `many` (10,000 connections; not in the default set)
  *                                          # and `fanout` (WS fan-out vs raw ws at 100/1,000/5,000 subscribers; not in
  *                                          # the default set; BENCH_FANOUT_10K=1 adds 10,000)
  *
@@ -21,6 +21,7 @@ import { manySubscribers } from './many.js';
 import { fanoutBench } from './fanout.js';
 import { manyQueues } from './queues.js';
 import { profilePosts, rawFloor } from './stages.js';
+import { warmPosts, type WarmTarget } from './warm.js';
 import type { StageSummary } from './lib/stages.js';
 import { fmt, median, table, type Row } from './lib/stats.js';
 import { closeAll, openSubscribers, postToNotification, restPostList } from './scenarios.js';
@@ -355,6 +356,20 @@ if (ONLY.has('rabbitmq') && AMQP !== '') {
   } finally {
     await Promise.all(pods.map((p) => p.stop()));
   }
+}
+
+// ── 5b. The same single-message posts against servers kept warm across rounds (BENCH_WARM_POSTS per round) ──
+if ((ONLY.has('rabbitmq') || ONLY.has('warm')) && AMQP !== '') {
+  const WARM_POSTS = Number(process.env['BENCH_WARM_POSTS'] ?? 20000);
+  const warmTargets: WarmTarget[] = [
+    ...bridgeBuilds().map(([prefix, script]) => ({ name: `warm: ${prefix}bridge (rabbitmq) REST, 1 msg/post, 16 clients`, script, env: RABBIT_ENV })),
+    { name: 'warm: bridge (memory) REST, 1 msg/post, 16 clients (HTTP ceiling)', script: BRIDGE, env: MEMORY_ENV },
+  ];
+  section(
+    'Single-message posts on RabbitMQ, servers kept warm across rounds',
+    await warmPosts(AMQP, warmTargets, ROUNDS, WARM_POSTS, (line) => process.stderr.write(`${line}\n`)),
+    `Each server is started once and warmed with ${Math.ceil(WARM_POSTS / 5)} posts; then every round posts ${WARM_POSTS} messages from 16 clients to each server in turn (one queue per server, kept across rounds) and publishes ${WARM_POSTS} raw messages with 16 in flight. Medians of the rounds; CPU per message from /proc (server, the local broker's beam.smp, this load generator).`,
+  );
 }
 
 // ── Single-post profile: client latency beside the bridge's stage timestamps (issue 11 §1) ──

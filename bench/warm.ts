@@ -1,0 +1,105 @@
+/**
+ * Single-message REST posts against servers kept running across rounds: the warm A/B of the
+ * `rabbitmq` section. Its other rows start a fresh server per row, so a build's cold start
+ * (JIT, the stream's creation, the first batches) is part of every sample; here each server
+ * is warmed once, then every round posts `total` messages to each build in turn and runs a raw
+ * 16-in-flight publish, so a noisy neighbour hits all of them alike.
+ *
+ * Each sample also reads, from /proc, the CPU that the server, the broker (when it runs on
+ * this machine) and this process (the load generator) spent per post: on 2 shared vCPUs the
+ * rate follows the total, and the split says whose it is.
+ */
+import { execFileSync } from 'node:child_process';
+import { rawStreamPublish, restPosts } from './extra.js';
+import { cpuSeconds, startServer, type RunningServer } from './lib/child.js';
+import { fmt, median, type Row } from './lib/stats.js';
+
+export interface WarmTarget {
+  readonly name: string;
+  readonly script: string;
+  readonly env: Record<string, string>;
+}
+
+interface Sample {
+  readonly perSecond: number;
+  /** CPU seconds per post (per message for the raw publish), NaN where not readable. */
+  readonly server: number;
+  readonly broker: number;
+  readonly client: number;
+}
+
+/** The local broker's OS pid, or undefined when rabbitmqctl cannot reach one. */
+function brokerPid(): number | undefined {
+  try {
+    const out = execFileSync('rabbitmqctl', ['eval', 'list_to_integer(os:getpid()).'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = Number(out.trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cpuOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    return await cpuSeconds(pid);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measure(count: number, serverPid: number | undefined, brokerPidNow: number | undefined, run: () => Promise<number>): Promise<Sample> {
+  const [s0, b0] = await Promise.all([cpuOf(serverPid), cpuOf(brokerPidNow)]);
+  const c0 = process.cpuUsage();
+  const perSecond = await run();
+  const c = process.cpuUsage(c0);
+  const [s1, b1] = await Promise.all([cpuOf(serverPid), cpuOf(brokerPidNow)]);
+  return { perSecond, server: (s1 - s0) / count, broker: (b1 - b0) / count, client: (c.user + c.system) / 1e6 / count };
+}
+
+const micro = (xs: readonly number[]): string => {
+  const m = median(xs.filter((x) => !Number.isNaN(x)));
+  return Number.isNaN(m) ? '' : fmt(m * 1e6, 0);
+};
+
+/**
+ * `rounds` rounds of `total` posts from 16 clients to each target (one queue per server, kept
+ * across rounds) and of `total` raw publishes with 16 in flight; rows of medians.
+ */
+export async function warmPosts(amqpUrl: string, targets: readonly WarmTarget[], rounds: number, total: number, log: (line: string) => void): Promise<Row[]> {
+  const broker = brokerPid();
+  const servers: RunningServer[] = [];
+  try {
+    for (const t of targets) servers.push(await startServer(t.script, t.env));
+    // Warm-up: a fifth of a round to each server (not measured).
+    for (const [i, s] of servers.entries()) await restPosts(s.restPort, `warm${i}`, Math.ceil(total / 5), 16);
+    const samples = new Map<string, Sample[]>([...targets.map((t) => [t.name, []] as [string, Sample[]]), ['raw', []]]);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, s] of servers.entries()) {
+        const t = targets[i] as WarmTarget;
+        const x = await measure(total, s.child.pid, broker, () => restPosts(s.restPort, `warm${i}`, total, 16));
+        samples.get(t.name)?.push(x);
+        log(`warm round ${r + 1}/${rounds} ${t.name}: ${JSON.stringify(x)}`);
+      }
+      const x = await measure(total, undefined, broker, () => rawStreamPublish(amqpUrl, total, 16));
+      samples.get('raw')?.push(x);
+      log(`warm round ${r + 1}/${rounds} raw: ${JSON.stringify(x)}`);
+    }
+    const raw = median((samples.get('raw') ?? []).map((x) => x.perSecond));
+    const row = (name: string, xs: readonly Sample[]): Row => ({
+      name,
+      'msg/s': fmt(median(xs.map((x) => x.perSecond)), 0),
+      'vs raw, 16 in flight': fmt(median(xs.map((x) => x.perSecond)) / raw, 2),
+      'rounds (msg/s)': xs.map((x) => fmt(x.perSecond, 0)).join(' / '),
+      'server µs/msg': micro(xs.map((x) => x.server)),
+      'broker µs/msg': micro(xs.map((x) => x.broker)),
+      'load-gen µs/msg': micro(xs.map((x) => x.client)),
+    });
+    return [
+      ...targets.map((t) => row(t.name, samples.get(t.name) ?? [])),
+      row('raw amqplib → stream, confirms, 16 in flight', samples.get('raw') ?? []),
+    ];
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}

@@ -2,8 +2,9 @@
  * Single-message REST posts against servers kept running across rounds: the warm A/B of the
  * `rabbitmq` section. Its other rows start a fresh server per row, so a build's cold start
  * (JIT, the stream's creation, the first batches) is part of every sample; here each server
- * is warmed once, then every round posts `total` messages to each build in turn and runs a raw
- * 16-in-flight publish, so a noisy neighbour hits all of them alike.
+ * is warmed once, then every round posts `total` messages to each build in turn (starting with
+ * a different one each round) and runs a raw 16-in-flight publish, so a noisy neighbour hits all
+ * of them alike.
  *
  * Each sample also reads, from /proc, the CPU that the server, the broker (when it runs on
  * this machine) and this process (the load generator) spent per post: on 2 shared vCPUs the
@@ -75,7 +76,11 @@ export async function warmPosts(amqpUrl: string, targets: readonly WarmTarget[],
     for (const [i, s] of servers.entries()) await restPosts(s.restPort, `warm${i}`, Math.ceil(total / 5), 16);
     const samples = new Map<string, Sample[]>([...targets.map((t) => [t.name, []] as [string, Sample[]]), ['raw', []]]);
     for (let r = 0; r < rounds; r++) {
-      for (const [i, s] of servers.entries()) {
+      // Each round starts with the next server, so no build keeps one place: two builds run
+      // 6 rounds in a fixed order, then 6 in the other, were each ahead when second.
+      for (let k = 0; k < servers.length; k++) {
+        const i = (k + r) % servers.length;
+        const s = servers[i] as RunningServer;
         const t = targets[i] as WarmTarget;
         const x = await measure(total, s.child.pid, broker, () => restPosts(s.restPort, `warm${i}`, total, 16));
         samples.get(t.name)?.push(x);

@@ -6,54 +6,36 @@
  * as the embedded backend hands its tails. Other pods parse the bytes as before.
  *
  * Bounded: an append whose record this pod never reads back (its tail closed, or the write
- * failed after the publish) is dropped with the oldest once more than {@link OWN_RECORDS_MAX}
- * writes or {@link OWN_RECORDS_MAX_BYTES} bytes of them are held.
+ * failed after the publish) is dropped with the oldest once {@link OWN_RECORDS_MAX} are held.
  */
 import type { ConsumeMessage } from 'amqplib';
 import type { LogEvent } from '../../core/events.js';
 
 /** Writes remembered at most; past it the oldest is forgotten (and parsed on read-back). */
 export const OWN_RECORDS_MAX = 4096;
-/** Bytes of remembered writes at most (batch records of large posts can be megabytes). */
-export const OWN_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
 
 export const RID_HEADER = 'x-zaqar-rid';
 
 export class OwnRecords {
   /** rid → the newest write under it (a second write with the same rid replaces the first). */
   readonly #byRid = new Map<string, { readonly content: Buffer; readonly event: LogEvent }>();
-  #bytes = 0;
 
   get size(): number {
     return this.#byRid.size;
   }
 
-  /** Bytes of the remembered writes. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   remember(rid: string, content: Buffer, event: LogEvent): void {
-    this.#delete(rid); // re-inserted last, so the bound drops the oldest
+    this.#byRid.delete(rid); // re-inserted last, so the bound drops the oldest
     this.#byRid.set(rid, { content, event });
-    this.#bytes += content.length;
-    while (this.#byRid.size > OWN_RECORDS_MAX || this.#bytes > OWN_RECORDS_MAX_BYTES) {
+    if (this.#byRid.size > OWN_RECORDS_MAX) {
       const oldest = this.#byRid.keys().next();
-      if (oldest.done === true) break;
-      this.#delete(oldest.value);
+      if (oldest.done !== true) this.#byRid.delete(oldest.value);
     }
   }
 
   /** Forgets a write that failed (only if it is still the one remembered under its rid). */
   forget(rid: string, content: Buffer): void {
-    if (this.#byRid.get(rid)?.content === content) this.#delete(rid);
-  }
-
-  #delete(rid: string): void {
-    const own = this.#byRid.get(rid);
-    if (own === undefined) return;
-    this.#byRid.delete(rid);
-    this.#bytes -= own.content.length;
+    if (this.#byRid.get(rid)?.content === content) this.#byRid.delete(rid);
   }
 
   /** The event of a delivery whose bytes are one of this pod's writes, or undefined. */
@@ -64,7 +46,7 @@ export class OwnRecords {
     if (typeof rid !== 'string') return undefined;
     const own = this.#byRid.get(rid);
     if (own === undefined || !own.content.equals(msg.content)) return undefined;
-    this.#delete(rid);
+    this.#byRid.delete(rid);
     return own.event;
   }
 }

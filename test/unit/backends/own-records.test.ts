@@ -1,7 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../../src/core/events.js';
-import { OWN_RECORDS_MAX, OWN_RECORDS_MAX_BYTES, OwnRecords, RID_HEADER } from '../../../src/backends/rabbitmq/own-records.js';
+import { OWN_RECORDS_MAX, OwnRecords, RID_HEADER } from '../../../src/backends/rabbitmq/own-records.js';
 
 const event = (rid: string, at = 1): LogEvent => ({ type: 'barrier', rid, at });
 const bytes = (e: LogEvent): Buffer => Buffer.from(JSON.stringify(e), 'utf8');
@@ -57,22 +57,5 @@ describe('OwnRecords', () => {
     expect(own.take(delivery(bytes(events[0] as LogEvent), 'r0'))).toBeUndefined();
     const last = events[OWN_RECORDS_MAX] as LogEvent;
     expect(own.take(delivery(bytes(last), last.rid))).toBe(last);
-  });
-
-  it('holds at most OWN_RECORDS_MAX_BYTES of writes, dropping the oldest', () => {
-    const own = new OwnRecords();
-    const big = (rid: string): [LogEvent, Buffer] => {
-      const e = event(rid);
-      return [e, Buffer.alloc(OWN_RECORDS_MAX_BYTES / 4, 1)];
-    };
-    const writes = ['a', 'b', 'c', 'd', 'e'].map(big);
-    for (const [e, content] of writes) own.remember(e.rid, content, e);
-    expect(own.size).toBe(4);
-    expect(own.bytes).toBe(OWN_RECORDS_MAX_BYTES);
-    const [first] = writes[0] as [LogEvent, Buffer];
-    expect(own.take(delivery((writes[0] as [LogEvent, Buffer])[1], first.rid))).toBeUndefined();
-    const [e, content] = writes[4] as [LogEvent, Buffer];
-    expect(own.take(delivery(content, e.rid))).toBe(e);
-    expect(own.bytes).toBe((3 * OWN_RECORDS_MAX_BYTES) / 4);
   });
 });

@@ -40,8 +40,6 @@ export interface TailContext {
   readonly retryDelayMs: number;
   /** Called once when the tail closes, so the backend forgets it. */
   readonly onClosed: (tail: StreamTail) => void;
-  /** The event of one of this pod's own writes read back (see OwnRecords), or undefined. */
-  readonly ownEvent?: (msg: ConsumeMessage) => LogEvent | undefined;
 }
 
 type Position = 'first' | 'next' | number;
@@ -240,7 +238,7 @@ export class StreamTail implements Tail {
     if (typeof this.#position === 'number' && offset < this.#position) return; // already delivered
     this.#position = offset + 1;
     this.#last = { offset, content: msg.content };
-    this.#deliver(offset, msg);
+    this.#deliver(offset, msg.content);
   }
 
   /**
@@ -277,8 +275,8 @@ export class StreamTail implements Tail {
     }
   }
 
-  #deliver(offset: number, msg: ConsumeMessage): void {
-    const event = this.#ctx.ownEvent?.(msg) ?? parseEvent(msg.content);
+  #deliver(offset: number, content: Buffer): void {
+    const event = parseEvent(content);
     if (event === null) {
       this.#ctx.report({ type: 'record_skipped', stream: this.stream, offset, reason: 'not an event' });
       return;

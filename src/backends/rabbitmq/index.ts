@@ -24,7 +24,6 @@ import { declarePublicTopology, streamNameOf, topologyNames } from './topology.j
 import type { TopologyNames } from './topology.js';
 import { settingsOf } from './options.js';
 import type { RabbitMqBackendOptions, Settings } from './options.js';
-import { OwnRecords, RID_HEADER } from './own-records.js';
 
 export type { Diagnostic } from './diagnostics.js';
 export type { ForeignDelivery, ForeignMessage, ForeignMessageHandler } from './ingress.js';
@@ -70,8 +69,6 @@ export class RabbitMqBackend implements Backend {
   readonly #tails = new Map<string, Set<StreamTail>>();
   /** Streams whose consumers the broker cancelled since they were last tailed anew. */
   readonly #cancelledStreams = new Set<string>();
-  /** This pod's writes until its tails read them back (see OwnRecords). */
-  readonly #ownRecords = new OwnRecords();
   readonly #ingress: IngressConsumer;
   #unwatchConn: () => void;
   #status: BackendStatus = { type: 'down' };
@@ -170,11 +167,9 @@ export class RabbitMqBackend implements Backend {
     this.#assertWritable();
     const stream = streamNameOf(this.#names, log);
     const content = Buffer.from(JSON.stringify(event), 'utf8');
-    this.#ownRecords.remember(event.rid, content, event);
     try {
       await withDeadline(this.#appendTo(stream, content, event.rid), this.#s.confirmTimeoutMs, 'Write failed.');
     } catch (err) {
-      this.#ownRecords.forget(event.rid, content);
       throw toCoreError(err, 'Write failed.');
     }
   }
@@ -195,7 +190,6 @@ export class RabbitMqBackend implements Backend {
       prefetch: this.#s.tailPrefetch,
       retryDelayMs: this.#s.reconnectMinMs,
       onClosed: (t) => this.#forgetTail(t),
-      ownEvent: (msg) => this.#ownRecords.take(msg),
     });
     let set = this.#tails.get(stream);
     if (set === undefined) {
@@ -449,7 +443,7 @@ export class RabbitMqBackend implements Backend {
   async #appendTo(stream: string, content: Buffer, rid: string): Promise<void> {
     await this.#streams.ensure(stream);
     await this.#nextTailsRegistered(stream);
-    const headers = { [RID_HEADER]: rid };
+    const headers = { 'x-zaqar-rid': rid };
     try {
       await this.#publishTimed(stream, content, headers);
     } catch (err) {

@@ -368,7 +368,7 @@ if ((ONLY.has('rabbitmq') || ONLY.has('warm')) && AMQP !== '') {
   section(
     'Single-message posts on RabbitMQ, servers kept warm across rounds',
     await warmPosts(AMQP, warmTargets, ROUNDS, WARM_POSTS, (line) => process.stderr.write(`${line}\n`)),
-    `Each server is started once and warmed with ${Math.ceil(WARM_POSTS / 5)} posts; then every round posts ${WARM_POSTS} messages from 16 clients to each server in turn (one queue per server, kept across rounds) and publishes ${WARM_POSTS} raw messages with 16 in flight. Medians of the rounds; CPU per message from /proc (server, the local broker's beam.smp, this load generator).`,
+    `Each server is started once and warmed with ${Math.ceil(WARM_POSTS / 5)} posts; then every round posts ${WARM_POSTS} messages from 16 clients to each server in turn, starting with a different one each round (one queue per server, kept across rounds), and publishes ${WARM_POSTS} raw messages with 16 in flight. Medians of the rounds; CPU per message from /proc (server, the local broker's beam.smp, this load generator).`,
   );
 }
 

@@ -74,7 +74,8 @@ export async function warmPosts(amqpUrl: string, targets: readonly WarmTarget[],
     for (const t of targets) servers.push(await startServer(t.script, t.env));
     // Warm-up: a fifth of a round to each server (not measured).
     for (const [i, s] of servers.entries()) await restPosts(s.restPort, `warm${i}`, Math.ceil(total / 5), 16);
-    const samples = new Map<string, Sample[]>([...targets.map((t) => [t.name, []] as [string, Sample[]]), ['raw', []]]);
+    const samples: Sample[][] = targets.map(() => []);
+    const rawSamples: Sample[] = [];
     for (let r = 0; r < rounds; r++) {
       // Each round starts with the next server, so no build keeps one place: two builds run
       // 6 rounds in a fixed order, then 6 in the other, were each ahead when second.
@@ -83,27 +84,27 @@ export async function warmPosts(amqpUrl: string, targets: readonly WarmTarget[],
         const s = servers[i] as RunningServer;
         const t = targets[i] as WarmTarget;
         const x = await measure(total, s.child.pid, broker, () => restPosts(s.restPort, `warm${i}`, total, 16));
-        samples.get(t.name)?.push(x);
+        samples[i]?.push(x);
         log(`warm round ${r + 1}/${rounds} ${t.name}: ${JSON.stringify(x)}`);
       }
       const x = await measure(total, undefined, broker, () => rawStreamPublish(amqpUrl, total, 16));
-      samples.get('raw')?.push(x);
+      rawSamples.push(x);
       log(`warm round ${r + 1}/${rounds} raw: ${JSON.stringify(x)}`);
     }
-    const raw = median((samples.get('raw') ?? []).map((x) => x.perSecond));
-    const row = (name: string, xs: readonly Sample[]): Row => ({
-      name,
-      'msg/s': fmt(median(xs.map((x) => x.perSecond)), 0),
-      'vs raw, 16 in flight': fmt(median(xs.map((x) => x.perSecond)) / raw, 2),
-      'rounds (msg/s)': xs.map((x) => fmt(x.perSecond, 0)).join(' / '),
-      'server µs/msg': micro(xs.map((x) => x.server)),
-      'broker µs/msg': micro(xs.map((x) => x.broker)),
-      'load-gen µs/msg': micro(xs.map((x) => x.client)),
-    });
-    return [
-      ...targets.map((t) => row(t.name, samples.get(t.name) ?? [])),
-      row('raw amqplib → stream, confirms, 16 in flight', samples.get('raw') ?? []),
-    ];
+    const raw = median(rawSamples.map((x) => x.perSecond));
+    const row = (name: string, xs: readonly Sample[]): Row => {
+      const rate = median(xs.map((x) => x.perSecond));
+      return {
+        name,
+        'msg/s': fmt(rate, 0),
+        'vs raw, 16 in flight': fmt(rate / raw, 2),
+        'rounds (msg/s)': xs.map((x) => fmt(x.perSecond, 0)).join(' / '),
+        'server µs/msg': micro(xs.map((x) => x.server)),
+        'broker µs/msg': micro(xs.map((x) => x.broker)),
+        'load-gen µs/msg': micro(xs.map((x) => x.client)),
+      };
+    };
+    return [...targets.map((t, i) => row(t.name, samples[i] ?? [])), row('raw amqplib → stream, confirms, 16 in flight', rawSamples)];
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

@@ -436,7 +436,10 @@ class Engine implements ZaqarEngine {
   #prepare(queue: string, metadata: JsonObject, messages: readonly NewMessage[]): PostedMessage[] {
     const defaultTtl = rules.metadataInt(metadata, '_default_message_ttl') ?? this.#limits.defaultMessageTtl;
     const defaultDelay = rules.metadataInt(metadata, '_default_message_delay');
-    for (const m of messages) rules.bodyDepth(m.body);
+    messages.forEach((m, i) => {
+      rules.bodyDepth(m.body);
+      rules.jsonOnly('Message body', m.body, () => `messages[${i}].body`);
+    });
     const posted = messages.map((m) => ({
       id: this.#ids(),
       body: m.body,

@@ -5,6 +5,7 @@
 import { COALESCE_KEY, validateCoalesce } from './coalesce.js';
 import { errors } from './errors.js';
 import type { Limits } from './limits.js';
+import { findNonJsonValue, formatPath } from './json-values.js';
 import { queueNameProblem } from './names.js';
 import type { MessageValidator } from './ports.js';
 import type { JsonObject } from './types.js';
@@ -202,6 +203,18 @@ export function documentDepth(what: 'Queue metadata' | 'Subscription options', v
   if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
     throw errors.validation(`${what} is nested too deeply: at most ${MAX_BODY_DEPTH} levels of arrays and objects are allowed.`);
   }
+  jsonOnly(what, value, () => (what === 'Queue metadata' ? 'metadata' : 'options'));
+}
+
+/**
+ * Refuses a value JSON cannot carry (MessagePack binary, timestamps, extensions; non-finite
+ * numbers), naming the field (`root` names the value, made only on refusal): the broker keeps JSON, so every pod must read back what was
+ * written (see `json-values.ts`). Call after a depth check: the walk is recursive.
+ */
+export function jsonOnly(what: string, value: unknown, root: () => string): void {
+  const found = findNonJsonValue(value);
+  if (found === null) return;
+  throw errors.validation(`${what} holds a value JSON cannot carry: ${formatPath(root(), found.path)} is ${found.what}.`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createZaqarService, type ZaqarEngine } from '../../src/core/engine.js';
 import { ZaqarError } from '../../src/core/errors.js';
 import type { Backend, MessageValidator, PostedMessages } from '../../src/core/ports.js';
-import type { Notification, RequestContext } from '../../src/core/types.js';
+import type { Json, Notification, RequestContext } from '../../src/core/types.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 export interface ContractTarget {
@@ -215,6 +215,35 @@ export function serviceContract(name: string, target: ContractTarget): void {
         await s.postMessages(a, 'q', [{ body: null }, { body: 'x', ttl: 60 }]);
         const ms = (await s.listMessages(a, 'q', { echo: true })).messages;
         expect(ms.map((m) => [m.body, m.ttl])).toEqual([[null, 3600], ['x', 60]]);
+      });
+
+      it('refuses values JSON cannot carry, naming the field, and stores nothing of the batch', async () => {
+        // The broker keeps JSON: a MessagePack binary or timestamp, or 1e400 parsed to Infinity,
+        // would read back as something else on another pod or after a reopen.
+        const { s, a } = await fresh();
+        const notJson = (v: unknown): Json => v as Json; // what a decoded MessagePack frame can hold
+        await rejectsWith(
+          s.postMessages(a, 'q', [{ body: 'fine' }, { body: notJson({ blob: Uint8Array.of(1, 2) }) }]),
+          400,
+          'Message body holds a value JSON cannot carry: messages[1].body.blob is binary data (MessagePack bin).',
+        );
+        await rejectsWith(
+          s.postMessages(a, 'q', [{ body: [1, Infinity] }]),
+          400,
+          'Message body holds a value JSON cannot carry: messages[0].body[1] is the number Infinity.',
+        );
+        await rejectsWith(
+          s.postMessages(a, 'q', [{ body: notJson({ at: new Date(0) }) }]),
+          400,
+          /messages\[0\]\.body\.at is a timestamp/,
+        );
+        expect((await s.listMessages(a, 'q', { echo: true })).messages).toEqual([]);
+        await rejectsWith(
+          s.createQueue(a, 'meta', { limit: -Infinity }),
+          400,
+          'Queue metadata holds a value JSON cannot carry: metadata.limit is the number -Infinity.',
+        );
+        expect(await s.getQueue(a, 'meta')).toBeNull();
       });
 
       it('expires messages after their ttl', async () => {

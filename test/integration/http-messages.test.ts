@@ -32,6 +32,18 @@ describe('REST messages and claims (transcript replay)', () => {
     return (JSON.parse(r.body) as { resources: string[] }).resources.map(idOf);
   }
 
+  it('refuses a number that parses to Infinity (1e400) with a 400 naming the field, storing nothing', async () => {
+    const r = await t.req({ method: 'POST', url: '/v2/queues/rinf/messages', headers: JSON_HDR, payload: '{"messages": [{"body": {"n": 1e400}}]}' });
+    expect(r.statusCode).toBe(400);
+    expect(JSON.parse(r.body)).toEqual({
+      title: 'Invalid API request',
+      description: 'Message body holds a value JSON cannot carry: messages[0].body.n is the number Infinity.',
+    });
+    const list = await t.req({ method: 'GET', url: '/v2/queues/rinf/messages?echo=true' });
+    expect(list.statusCode).toBe(200);
+    expect((JSON.parse(list.body) as Page).messages).toEqual([]);
+  });
+
   it('posts: 201, resources and Location with ?ids=a,b (auto-creating the queue)', async () => {
     const r = await t.req({
       method: 'POST',

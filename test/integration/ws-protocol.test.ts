@@ -324,6 +324,20 @@ describe('ws protocol', () => {
     });
   });
 
+  it('refuses a MessagePack binary in a message body with a 400 naming the field, storing nothing', async () => {
+    expect((await c.request(frame('queue_create', { queue_name: 'binval' }))).headers.status).toBe(201);
+    c.sendBinary(encode(frame('message_post', { queue_name: 'binval', messages: [{ body: { ok: 1, blob: Uint8Array.of(9) } }] })));
+    const got = await c.next();
+    expect(got.binary).toBe(true);
+    expect((got.value as ResponseLike).headers.status).toBe(400);
+    expect((got.value as ResponseLike).body).toEqual({
+      exception: 'Message body holds a value JSON cannot carry: messages[0].body.blob is binary data (MessagePack bin).',
+      error: null,
+    });
+    const list = await c.request(frame('message_list', { queue_name: 'binval', echo: true }));
+    expect(list.body).toEqual({ messages: [] });
+  });
+
   it('isolates projects', async () => {
     const other = hdrs(CLIENT_A, 'other-project');
     await c.request(frame('message_post', { queue_name: 'iso', messages: [{ body: 'mine' }] }));

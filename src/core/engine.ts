@@ -9,6 +9,7 @@ import { CatalogState, type CatalogOutcome, type QueueRecord } from './catalog-s
 import { errors, ZaqarError } from './errors.js';
 import type { CatalogEvent, PostedMessage, QueueEvent, Unstamped } from './events.js';
 import { FoldedLog } from './folded-log.js';
+import { findNonJsonValue } from './json-values.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { assertQueueName } from './names.js';
 import type { Backend, Clock, IdSource, MessageValidator, PostedSink } from './ports.js';
@@ -423,8 +424,9 @@ class Engine implements ZaqarEngine {
     const metadata = this.#catalog.queue(f.project, f.queue)?.metadata;
     const dlq = metadata?.['_dead_letter_queue'];
     if (typeof dlq !== 'string' || dlq === '' || dlq === f.queue) return { type: 'dropped', reason };
-    // Stored unvalidated, a body too deep to read would poison the dead-letter queue instead.
-    if (rules.nestsDeeperThan(f.payload, rules.MAX_BODY_DEPTH)) return { type: 'dropped', reason };
+    // Stored unvalidated, a body too deep to read would poison the dead-letter queue instead,
+    // and one JSON cannot carry would read back differently on other pods.
+    if (rules.nestsDeeperThan(f.payload, rules.MAX_BODY_DEPTH) || findNonJsonValue(f.payload) !== null) return { type: 'dropped', reason };
     const ttl = rules.metadataInt(metadata, '_dead_letter_queue_messages_ttl') ?? this.#limits.defaultMessageTtl;
     await this.#ensureQueue(f.project, dlq);
     const messages = [{ id: this.#ids(), body: f.payload, ttl, delay: 0 }];

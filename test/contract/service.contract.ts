@@ -586,6 +586,11 @@ export function serviceContract(name: string, target: ContractTarget): void {
         });
         expect(await s.ingest({ project: a.project, queue: 'no-dlq', payload: 8 })).toMatchObject({ type: 'dropped' });
         expect(await s.ingest({ project: a.project, queue: 'bad name', payload: {} })).toMatchObject({ type: 'dropped' });
+        // `1e400` in a published JSON payload parses to Infinity: refused, and not dead-lettered either.
+        expect(await s.ingest({ project: a.project, queue: 'with-dlq', payload: { n: Infinity } })).toMatchObject({
+          type: 'dropped',
+          reason: 'Message body holds a value JSON cannot carry: messages[0].body.n is the number Infinity.',
+        });
         expect((await s.listMessages(a, 'bad', {})).messages.map((m) => m.body)).toEqual([7]);
         expect((await s.queueStats(a, 'with-dlq')).total + (await s.queueStats(a, 'no-dlq')).total).toBe(0);
         await s.ingest({ project: a.project, queue: 'no-dlq', payload: { ok: true } });

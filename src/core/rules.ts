@@ -4,8 +4,8 @@
  */
 import { COALESCE_KEY, validateCoalesce } from './coalesce.js';
 import { errors } from './errors.js';
-import type { Limits } from './limits.js';
 import { findNonJsonValue, formatPath } from './json-values.js';
+import type { Limits } from './limits.js';
 import { queueNameProblem } from './names.js';
 import type { MessageValidator } from './ports.js';
 import type { JsonObject } from './types.js';
@@ -208,8 +208,9 @@ export function documentDepth(what: 'Queue metadata' | 'Subscription options', v
 
 /**
  * Refuses a value JSON cannot carry (MessagePack binary, timestamps, extensions; non-finite
- * numbers), naming the field (`root` names the value, made only on refusal): the broker keeps JSON, so every pod must read back what was
- * written (see `json-values.ts`). Call after a depth check: the walk is recursive.
+ * numbers), naming the field: the broker keeps JSON, so every pod must read back what was
+ * written (see `json-values.ts`). `root` names the value and is made only on a refusal. Call
+ * after a depth check: the walk is recursive.
  */
 export function jsonOnly(what: string, value: unknown, root: () => string): void {
   const found = findNonJsonValue(value);
